@@ -34,6 +34,7 @@ endif
 LIB_SRCS := $(wildcard common/*.c ciphers/*.c protocol/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_SUPPORT := $(OUT)/obj/tests/support.o
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(OUT)/obj/%.o)
@@ -62,7 +63,7 @@ $(BIN): $(CLI_OBJS) $(OUT)/libsealbench.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
-$(OUT)/tests/%: $(OUT)/obj/tests/%.o $(OUT)/libsealbench.a
+$(OUT)/tests/%: $(OUT)/obj/tests/%.o $(TEST_SUPPORT) $(OUT)/libsealbench.a
 	$(call msg,LINK,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@

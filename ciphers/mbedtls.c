@@ -5,7 +5,12 @@
  * mbedtls_entropy, and on the generic constructions of ciphers/null.c and ciphers/etm.c for the
  * NULL and ChaCha20+HMAC suites. MBEDTLS_ERR_* codes stop here: err_from_mbedtls() and the few
  * call sites where a code means something specific (a bad tag, a bad peer point) turn them into
- * sb_err. */
+ * sb_err.
+ *
+ * Mbed TLS treats X25519 as a general Montgomery curve rather than as RFC 7748's function, so
+ * the RFC's rules are applied here: scalars are clamped before mbedtls_ecp_mul sees them (it
+ * refuses unclamped ones), the u-coordinate's top bit is masked, both are little-endian, and
+ * the library's up-front refusal of small-order points is reported as the all-zero result. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,7 +39,7 @@
     !defined(MBEDTLS_CHACHAPOLY_C) || !defined(MBEDTLS_GCM_C) || !defined(MBEDTLS_AES_C) ||      \
     !defined(MBEDTLS_ECDH_C) || !defined(MBEDTLS_ECP_DP_CURVE25519_ENABLED) ||                  \
     !defined(MBEDTLS_ECP_DP_SECP256R1_ENABLED)
-#error "ciphers/mbedtls.c needs an Mbed TLS with CTR_DRBG, ENTROPY, SHA256, MD, HKDF, CHACHA20, CHACHAPOLY, GCM, AES, ECDH, Curve25519 and secp256r1"
+#error "ciphers/mbedtls.c: an Mbed TLS module it needs (see the condition above) is disabled"
 #endif
 
 /* gcm.h says decryption may not be done in place, but the built-in implementation reads each
@@ -50,7 +55,7 @@
 #define P256_SCALAR_BYTES 32
 #define P256_POINT_BYTES 65
 
-/* ---- Errors --------------------------------------------------------------------------------- */
+/* ---- Errors ---------------------------------------------------------------------------------- */
 
 /* The codes that mean the same thing wherever they come from. Call sites that give a code a
  * specific meaning (an invalid peer key, a small-order result) test for it before calling this. */
@@ -87,7 +92,7 @@ static sb_err err_from_mbedtls(int rc)
     }
 }
 
-/* ---- Library identity and the process-wide DRBG --------------------------------------------- */
+/* ---- Library identity and the process-wide DRBG ---------------------------------------------- */
 
 static pthread_once_t version_once = PTHREAD_ONCE_INIT;
 static char version_buf[18]; /* "x.y.z" needs 9; room for two-digit parts */
@@ -155,7 +160,7 @@ static sb_err mbed_random(uint8_t *out, size_t n)
     return drbg_fill(NULL, out, n) == 0 ? SB_OK : SB_ERR_RANDOM;
 }
 
-/* ---- Hashing ---------------------------------------------------------------------------------- */
+/* ---- Hashing --------------------------------------------------------------------------------- */
 
 static sb_err mbed_sha256(const uint8_t *in, size_t n, uint8_t out[SB_HASH_BYTES])
 {
@@ -237,7 +242,7 @@ static sb_err mbed_hkdf_expand(const uint8_t prk[SB_HASH_BYTES], const uint8_t *
         mbedtls_hkdf_expand(sha256_info(), prk, SB_HASH_BYTES, info, info_len, out, out_len));
 }
 
-/* ---- ChaCha20 ---------------------------------------------------------------------------------- */
+/* ---- ChaCha20 -------------------------------------------------------------------------------- */
 
 static sb_err mbed_chacha20_xor(const uint8_t key[32], const uint8_t nonce[SB_NONCE_BYTES],
                                 uint32_t counter, const uint8_t *in, size_t n, uint8_t *out)
@@ -251,7 +256,7 @@ static sb_err mbed_chacha20_xor(const uint8_t key[32], const uint8_t nonce[SB_NO
     return err_from_mbedtls(mbedtls_chacha20_crypt(key, nonce, counter, n, in, out));
 }
 
-/* ---- AES-GCM ----------------------------------------------------------------------------------- */
+/* ---- AES-GCM --------------------------------------------------------------------------------- */
 
 /* One ops table for both AES key sizes, as cipher_wrap's gcm_aes_info does: the size comes
  * from the suite at init. */
@@ -323,7 +328,7 @@ static const sb_aead_ops mbed_gcm = {
     .free = gcm_free,
 };
 
-/* ---- ChaCha20-Poly1305 ---------------------------------------------------------------------------- */
+/* ---- ChaCha20-Poly1305 ----------------------------------------------------------------------- */
 
 static sb_err chachapoly_init(void **state, const sb_backend *be, const sb_suite *suite,
                               const uint8_t *key, const uint8_t *mac_key)
@@ -393,7 +398,7 @@ static const sb_aead_ops mbed_chachapoly = {
     .free = chachapoly_free,
 };
 
-/* ---- X25519 ------------------------------------------------------------------------------------- */
+/* ---- X25519 ---------------------------------------------------------------------------------- */
 
 /* RFC 7748 §5 decodes the scalar with bits 0-2 and 255 cleared and bit 254 set. Mbed TLS does
  * not clamp: mbedtls_ecp_mul rejects any scalar that fails mbedtls_ecp_check_privkey, which
@@ -527,7 +532,7 @@ static const sb_kex_ops mbed_x25519 = {
     .derive = x25519_derive,
 };
 
-/* ---- P-256 --------------------------------------------------------------------------------------- */
+/* ---- P-256 ----------------------------------------------------------------------------------- */
 
 static int p256_write_public(const mbedtls_ecp_group *grp, const mbedtls_ecp_point *q,
                              uint8_t *pub)
@@ -665,7 +670,7 @@ static const sb_kex_ops mbed_p256 = {
     .derive = p256_derive,
 };
 
-/* ---- The backend ---------------------------------------------------------------------------------- */
+/* ---- The backend ----------------------------------------------------------------------------- */
 
 const sb_backend sb_backend_mbedtls = {
     .name = "mbedtls",

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test program and script, adds up their "N passed, N failed" lines, and ends with
+# the total on a line of its own. OUT names the build folder (build/native or build/sanitize).
+set -u
+cd "$(dirname "$0")/.."
+OUT=${OUT:-build/native}
+BIN=$OUT/sealbench
+passed=0 failed=0 broken=()
+
+run() { # name, command...
+    local name=$1 log rc line p f
+    shift
+    log=$(mktemp)
+    "$@" >"$log" 2>&1
+    rc=$?
+    line=$(grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    if [ -z "$line" ]; then
+        # A program that died before its summary counts as one failure, and shows its output.
+        failed=$((failed + 1))
+        broken+=("$name (exit $rc, no summary)")
+        sed 's/^/    /' "$log" | tail -n 40
+    else
+        p=$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\1/' <<<"$line")
+        f=$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
+        passed=$((passed + p))
+        failed=$((failed + f))
+        if [ "$f" -gt 0 ] || [ "$rc" -ne 0 ]; then
+            [ "$f" -gt 0 ] || failed=$((failed + 1))
+            broken+=("$name")
+            grep -v -E '^[a-z_]+: [0-9]+ passed' "$log" | sed 's/^/    /' | tail -n 60
+        fi
+        printf '  %-10s %s\n' "$name" "${line#*: }"
+    fi
+    rm -f "$log"
+}
+
+echo "Running tests ($OUT)"
+run kat "$OUT/tests/test_kat" tests/kat
+run protocol "$OUT/tests/test_protocol"
+run interop "$OUT/tests/test_interop"
+run cli tests/test_cli.sh "$BIN"
+
+if [ ${#broken[@]} -gt 0 ]; then
+    echo "failing: ${broken[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
