@@ -112,16 +112,23 @@ static size_t get_hex(reader *r, json_t *obj, const char *path, const char *name
     if (!v)
         return 0;
     const char *s = json_string_value(v);
-    long n = sb_hex_decode(s, out, want ? want : cap);
-    if (n < 0 || (want && (size_t)n != want)) {
-        size_t len = strlen(s);
-        if (len % 2 || n < 0)
-            field_error(r, path, "expected %s hex digits, found \"%.40s%s\" (%zu characters)",
-                        want ? "an even count of" : "an even count of", s, len > 40 ? "..." : "", len);
-        else
-            field_error(r, path, "expected %zu bytes of hex, found %ld", want, n);
+    size_t len = strlen(s), limit = want ? want : cap;
+    if (strspn(s, "0123456789abcdefABCDEF") != len) {
+        field_error(r, path, "expected hex digits, found '%c' at character %zu", s[strspn(s, "0123456789abcdefABCDEF")], strspn(s, "0123456789abcdefABCDEF") + 1);
         return 0;
     }
+    if (len % 2) {
+        field_error(r, path, "expected an even number of hex digits, found %zu", len);
+        return 0;
+    }
+    if ((want && len / 2 != want) || len / 2 > limit) {
+        if (want)
+            field_error(r, path, "expected %zu bytes of hex, found %zu", want, len / 2);
+        else
+            field_error(r, path, "expected at most %zu bytes of hex, found %zu", cap, len / 2);
+        return 0;
+    }
+    long n = sb_hex_decode(s, out, limit);
     return (size_t)n;
 }
 
