@@ -40,13 +40,6 @@ const sb_command sb_cmd_speed = {
 #define MAX_SIZES 32
 #define MAX_SAMPLES 1001
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -94,21 +87,21 @@ static sb_err measure(cell *x, sb_err (*op)(cell *), int samples, double sample_
     sb_err rc;
     /* Calibrate: grow the batch until one batch lasts the sample time. */
     for (;;) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = sb_now_ns();
         for (uint64_t i = 0; i < iters; i++)
             if ((rc = op(x)) != SB_OK)
                 return rc;
-        double el = (double)(now_ns() - t0);
+        double el = (double)(sb_now_ns() - t0);
         if (el >= sample_ms * 1e6 || iters > (UINT64_C(1) << 40))
             break;
         iters = el < 1e3 ? iters * 10 : (uint64_t)(iters * (sample_ms * 1e6 * 1.1 / el)) + 1;
     }
     for (int s = 0; s < samples; s++) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = sb_now_ns();
         for (uint64_t i = 0; i < iters; i++)
             if ((rc = op(x)) != SB_OK)
                 return rc;
-        ns[s] = (double)(now_ns() - t0) / (double)iters;
+        ns[s] = (double)(sb_now_ns() - t0) / (double)iters;
     }
     qsort(ns, (size_t)samples, sizeof ns[0], cmp_double);
     t->p25 = quantile(ns, samples, 0.25);

@@ -282,7 +282,7 @@ static int read_vector(reader *r, json_t *jv, vec *v)
 
 typedef struct tally {
     unsigned passed, failed, skipped, messages;
-    const char *skip_why;
+    const char *skip_why[4]; /* distinct reasons, in the order met */
 } tally;
 
 typedef struct check_ctx {
@@ -404,7 +404,14 @@ static void check_vector(const vec *v, const sb_backend *be, tally *t, int verbo
     if (sb_cipher_get(be, v->suite, &cipher, &why) != SB_OK ||
         !(kex = sb_kex_get(be, v->group, &why))) {
         t->skipped++;
-        t->skip_why = why;
+        for (int i = 0; i < 4; i++) {
+            if (t->skip_why[i] && strcmp(t->skip_why[i], why) == 0)
+                break;
+            if (!t->skip_why[i]) {
+                t->skip_why[i] = why;
+                break;
+            }
+        }
         if (verbose)
             printf("  %s vector %zu: %s: skipped: %s\n", v->file, v->index, be->name, why);
         return;
@@ -569,8 +576,10 @@ static int run(int argc, char **argv)
         tally *t = &tallies[b];
         printf("%-8s %zu vectors: %u passed, %u failed, %u skipped; %u messages re-sealed and opened",
                bes[b]->name, nvec, t->passed, t->failed, t->skipped, t->messages);
+        for (int i = 0; i < 4 && t->skip_why[i]; i++)
+            printf("%s%s", i ? "; " : " (skipped: ", t->skip_why[i]);
         if (t->skipped)
-            printf(" (skipped: %s)", t->skip_why);
+            putchar(')');
         putchar('\n');
         if (t->failed)
             status = 1;

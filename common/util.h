@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Overwrite a secret so that the compiler cannot elide it (explicit_bzero semantics). */
 void sb_wipe(void *p, size_t n);
@@ -38,6 +39,14 @@ static inline uint64_t sb_get_u64be(const uint8_t *p)
 static inline void sb_put_u64le(uint8_t *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Monotonic time in nanoseconds: the one clock every measurement in sealbench uses. */
+static inline uint64_t sb_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 #endif

@@ -13,16 +13,10 @@
 #include <openssl/evp.h>
 
 #include "ciphers/cipher.h"
+#include "common/util.h"
 
 #define AAD_BYTES 34
 #define MAX_SAMPLES 201
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int cmp(const void *a, const void *b)
 {
@@ -60,13 +54,13 @@ static int iface_seal(bench *b)
 
 static double sample(bench *b, int (*op)(bench *), uint64_t iters)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = sb_now_ns();
     for (uint64_t i = 0; i < iters; i++)
         if (!op(b)) {
             fprintf(stderr, "overhead: seal failed\n");
             exit(1);
         }
-    return (double)(now_ns() - t0) / (double)iters;
+    return (double)(sb_now_ns() - t0) / (double)iters;
 }
 
 int main(int argc, char **argv)
