@@ -48,6 +48,8 @@ FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(LIBS)
 $(shell mkdir -p $(OUT); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
 .PHONY: all test deps bench clean experiments
+# Keep test and bench objects: they are intermediates of pattern rules, which make would delete.
+.SECONDARY:
 all: $(BIN)
 
 $(OUT)/obj/%.o: %.c $(FLAGS_FILE)

@@ -347,8 +347,9 @@ static void check_messages(check_ctx *c, const sb_cipher *cipher, const sb_keys 
     const vec *v = c->v;
     sb_session dev, gw;
     sb_session_config cfg = {.cipher = *cipher, .pad_to = v->pad_to, .role = SB_ROLE_DEVICE};
-    uint8_t *wire = malloc(MAX_MSG + 64 + 2 * SB_MAX_TAG_BYTES + v->pad_to);
-    uint8_t *pt = malloc(MAX_MSG + 64 + 2 * SB_MAX_TAG_BYTES + v->pad_to);
+    /* Room for the largest plaintext, padded, with header and tag. */
+    const size_t cap = MAX_MSG + v->pad_to + SB_HEADER_BYTES + SB_MAX_TAG_BYTES;
+    uint8_t *wire = malloc(cap), *pt = malloc(cap);
     sb_err rc;
     if (!wire || !pt || (rc = sb_session_init(&dev, &cfg)) != SB_OK) {
         step_failed(c, "session setup", SB_ERR_NOMEM);
@@ -370,7 +371,7 @@ static void check_messages(check_ctx *c, const sb_cipher *cipher, const sb_keys 
         uint64_t seq = 0;
         dev.tx_seq = m->seq; /* vectors may start anywhere in the sequence */
         snprintf(what, sizeof what, "messages[%zu] seal", i);
-        rc = sb_session_seal(&dev, m->topic, m->pt, m->pt_len, wire, MAX_MSG + 64 + 2 * SB_MAX_TAG_BYTES + v->pad_to, &wire_len);
+        rc = sb_session_seal(&dev, m->topic, m->pt, m->pt_len, wire, cap, &wire_len);
         if (rc != SB_OK) {
             step_failed(c, what, rc);
             continue;
@@ -378,7 +379,7 @@ static void check_messages(check_ctx *c, const sb_cipher *cipher, const sb_keys 
         snprintf(what, sizeof what, "messages[%zu].wire", i);
         same(c, what, m->wire, m->wire_len, wire, wire_len);
         snprintf(what, sizeof what, "messages[%zu] open", i);
-        rc = sb_session_open(&gw, m->topic, m->wire, m->wire_len, 0, pt, MAX_MSG + 64 + 2 * SB_MAX_TAG_BYTES + v->pad_to, &pt_len, NULL, &seq);
+        rc = sb_session_open(&gw, m->topic, m->wire, m->wire_len, 0, pt, cap, &pt_len, NULL, &seq);
         if (rc != SB_OK) {
             step_failed(c, what, rc);
             continue;
