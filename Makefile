@@ -31,7 +31,7 @@ Q := @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-LIB_SRCS := $(wildcard common/*.c ciphers/*.c protocol/*.c)
+LIB_SRCS := $(wildcard common/*.c ciphers/*.c protocol/*.c transport/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_SUPPORT := $(OUT)/obj/tests/support.o

@@ -13,7 +13,7 @@ typedef struct sb_command {
     int (*run)(int argc, char **argv);
 } sb_command;
 
-extern const sb_command sb_cmd_list, sb_cmd_vectors, sb_cmd_speed;
+extern const sb_command sb_cmd_list, sb_cmd_vectors, sb_cmd_speed, sb_cmd_broker;
 
 /* Print "sealbench CMD: <message> (see 'sealbench CMD --help')" to stderr; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -10,6 +10,7 @@ static const sb_command *const commands[] = {
     &sb_cmd_list,
     &sb_cmd_vectors,
     &sb_cmd_speed,
+    &sb_cmd_broker,
     NULL,
 };
 

@@ -5,7 +5,8 @@
 # `make test` and `make experiments` call it (NO_DEPS=1 skips that).
 set -euo pipefail
 
-# Build and test: compiler, pkg-config, the three crypto libraries, the JSON reader.
+# Build and test: compiler, pkg-config, the three crypto libraries, the JSON reader, and the
+# Mosquitto broker with its command-line clients (tests publish through it independently).
 PACKAGES=(
     build-essential
     pkg-config
@@ -14,6 +15,8 @@ PACKAGES=(
     libsodium-dev
     libmbedtls-dev
     libjansson-dev
+    mosquitto
+    mosquitto-clients
 )
 
 missing=()

@@ -39,6 +39,7 @@ run kat "$OUT/tests/test_kat" tests/kat
 run protocol "$OUT/tests/test_protocol"
 run interop "$OUT/tests/test_interop"
 run cli tests/test_cli.sh "$BIN"
+run broker tests/test_broker.sh "$BIN"
 
 if [ ${#broken[@]} -gt 0 ]; then
     echo "failing: ${broken[*]}"
