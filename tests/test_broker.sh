@@ -27,7 +27,7 @@ start() {
     for _ in $(seq 100); do grep -q '^dir ' "$out" && break; sleep 0.05; done
     MP=$(awk '/^pid /{print $2}' "$out")
     PORT=$(awk '/^uri /{n=split($2,a,":"); print a[n]}' "$out")
-    DIR=$(awk '/^dir /{print $2}' "$out")
+    DIR=$(sed -n 's/^dir //p' "$out")
     OUT=$out
 }
 

@@ -1,5 +1,6 @@
 /* Private Mosquitto broker (transport/broker.h). POSIX process control only: fork/exec, a
  * loopback connect() to learn when it is ready, signals to stop it. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -216,6 +217,25 @@ static void reap(sb_broker *b, int sig, double wait_s)
  * (it exits with the broker's status) or the end of its lifeline from sealbench (sealbench
  * died, however: it stops the broker). PR_SET_PDEATHSIG alone is not enough, because a
  * change of credentials in the broker (mosquitto's `user` handling) clears it. */
+/* Remove the private folder. It is flat (configuration, logs, persistence file), so no
+ * recursion, and no shell to trip over unusual characters in $TMPDIR. */
+static int rm_private_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -1;
+    int rc = 0;
+    char path[320];
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        rc |= unlink(path);
+    }
+    closedir(d);
+    return rc | rmdir(dir);
+}
+
 /* A child must not inherit the caller's blocked signals or handlers: mosquitto would never see
  * the SIGTERM that asks it to stop. */
 static void reset_signals(void)
@@ -260,14 +280,16 @@ static void guardian(sb_broker *b, int lifeline, int report, const char *bin)
             _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
         if (poll(&pfd, 1, 50) > 0) { /* EOF: sealbench is gone */
             kill(m, SIGTERM);
-            for (int i = 0; i < 100 && waitpid(m, &status, WNOHANG) != m; i++)
+            int reaped = 0;
+            for (int i = 0; i < 100 && !(reaped = waitpid(m, &status, WNOHANG) == m); i++)
                 nanosleep(&(struct timespec){0, 50000000}, NULL);
-            kill(m, SIGKILL);
-            waitpid(m, &status, 0);
+            /* Only a broker not yet reaped: its pid could otherwise belong to another process. */
+            if (!reaped) {
+                kill(m, SIGKILL);
+                waitpid(m, &status, 0);
+            }
             /* Nobody else is left to remove the private folder. */
-            char cmd[200];
-            snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
-            _exit(system(cmd) == 0 ? 0 : 1);
+            _exit(rm_private_dir(b->dir) == 0 ? 0 : 1);
         }
     }
 }
@@ -356,13 +378,10 @@ static int launch(sb_broker *b, char *err, size_t err_len)
 
 static void remove_dir(sb_broker *b)
 {
-    char cmd[200];
     if (!b->dir[0])
         return;
-    /* Our own folder from mkdtemp, holding only what the broker wrote. */
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "sealbench: could not remove %s\n", b->dir);
+    if (rm_private_dir(b->dir) != 0)
+        fprintf(stderr, "sealbench: could not remove %s: %s\n", b->dir, strerror(errno));
     b->dir[0] = '\0';
 }
 
