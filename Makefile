@@ -20,7 +20,8 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN_FLAGS)
 
 # Libraries come from pkg-config where Debian ships a .pc file; mbedTLS 2.28 ships none.
 PKGS := libcrypto libsodium jansson
-LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmbedcrypto -lm
+# Paho ships no .pc file either; its TLS build (3as) serves tcp:// and ssl:// alike.
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmbedcrypto -lpaho-mqtt3as -lpthread -lm
 CPPFLAGS += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 
 ifeq ($(V),1)

@@ -13,18 +13,25 @@ static int run(int argc, char **argv);
 const sb_command sb_cmd_broker = {
     .name = "broker",
     .summary = "run a private Mosquitto broker on 127.0.0.1 until interrupted",
-    .help = "usage: sealbench broker [--port N] [--persistence] [--print-config]\n\n"
+    .help = "usage: sealbench broker [--port N] [--persistence] [--print-config]\n"
+            "                        [--tls-cert F --tls-key F [--tls-cafile F] [--require-cert]]\n\n"
             "Starts Mosquitto on 127.0.0.1 with a generated configuration (TCP_NODELAY on, no\n"
             "queue limits, persistence off unless asked) in a private folder, waits until it\n"
-            "accepts connections, and prints 'uri tcp://127.0.0.1:PORT', 'pid N', 'version V'\n"
-            "and 'dir PATH', one per line. Stops the broker and removes the folder on SIGINT,\n"
-            "SIGTERM or SIGHUP; the broker also dies if sealbench is killed.\n\n"
+            "accepts connections, and prints 'uri tcp://127.0.0.1:PORT' ('uri ssl://...' with\n"
+            "TLS), 'pid N', 'version V' and 'dir PATH', one per line. Stops the broker and\n"
+            "removes the folder on SIGINT, SIGTERM or SIGHUP; the broker also dies if sealbench\n"
+            "is killed.\n\n"
             "Options:\n"
             "  --port N         listen on N instead of a free port\n"
             "  --persistence    keep sessions and queued messages across broker restarts\n"
             "  --print-config   also print the generated mosquitto.conf\n"
+            "  --tls-cert F     make the listener TLS (v1.2 or later) with this certificate (PEM)\n"
+            "  --tls-key F      the certificate's private key (PEM); needed with --tls-cert\n"
+            "  --tls-cafile F   CA certificate(s) that client certificates must chain to\n"
+            "  --require-cert   refuse clients without such a certificate (needs --tls-cafile)\n"
             "  --help           this text\n\n"
-            "The binary is $SEALBENCH_MOSQUITTO, else /usr/sbin/mosquitto, else 'mosquitto'.\n",
+            "The TLS files must exist and be readable; the configuration names them by absolute\n"
+            "path. The binary is $SEALBENCH_MOSQUITTO, else /usr/sbin/mosquitto, else 'mosquitto'.\n",
     .run = run,
 };
 
@@ -40,6 +47,10 @@ static int run(int argc, char **argv)
     static const struct option longopts[] = {{"port", required_argument, NULL, 'p'},
                                              {"persistence", no_argument, NULL, 's'},
                                              {"print-config", no_argument, NULL, 'c'},
+                                             {"tls-cafile", required_argument, NULL, 'A'},
+                                             {"tls-cert", required_argument, NULL, 'C'},
+                                             {"tls-key", required_argument, NULL, 'K'},
+                                             {"require-cert", no_argument, NULL, 'R'},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
     sb_broker_opts opts = {0};
@@ -57,10 +68,27 @@ static int run(int argc, char **argv)
             opts.persistence = 1;
         } else if (c == 'c') {
             print_config = 1;
+        } else if (c == 'A') {
+            opts.tls_cafile = optarg;
+        } else if (c == 'C') {
+            opts.tls_certfile = optarg;
+        } else if (c == 'K') {
+            opts.tls_keyfile = optarg;
+        } else if (c == 'R') {
+            opts.tls_require_cert = 1;
         }
     }
     if (optind < argc)
         return cli_usage_error("broker", "unexpected argument '%s'", argv[optind]);
+    /* The same rules sb_broker_start() enforces, reported as usage errors with the flags' names. */
+    if (opts.tls_certfile && !opts.tls_keyfile)
+        return cli_usage_error("broker", "--tls-cert needs --tls-key");
+    if (opts.tls_keyfile && !opts.tls_certfile)
+        return cli_usage_error("broker", "--tls-key needs --tls-cert");
+    if (opts.tls_cafile && !opts.tls_certfile)
+        return cli_usage_error("broker", "--tls-cafile needs --tls-cert and --tls-key");
+    if (opts.tls_require_cert && !opts.tls_cafile)
+        return cli_usage_error("broker", "--require-cert needs --tls-cafile");
 
     /* Our handlers first: the broker module leaves a program's own handlers in place. */
     struct sigaction sa;
@@ -78,7 +106,7 @@ static int run(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &block, &old);
 
     sb_broker b;
-    char err[256];
+    char err[512];
     if (sb_broker_start(&b, &opts, err, sizeof err) != SB_OK) {
         fprintf(stderr, "sealbench broker: %s\n", err);
         return 1;

@@ -12,6 +12,8 @@ const char *sb_err_name(sb_err err)
     case SB_ERR_RANDOM: return "random";
     case SB_ERR_IO: return "io";
     case SB_ERR_PARSE: return "parse";
+    case SB_ERR_NET: return "net";
+    case SB_ERR_TIMEOUT: return "timeout";
     case SB_ERR_SHORT: return "short";
     case SB_ERR_VERSION: return "version";
     case SB_ERR_FLAGS: return "flags";
@@ -42,6 +44,8 @@ const char *sb_err_str(sb_err err)
     case SB_ERR_RANDOM: return "the random number generator failed";
     case SB_ERR_IO: return "input/output error";
     case SB_ERR_PARSE: return "malformed input";
+    case SB_ERR_NET: return "network or broker connection failed";
+    case SB_ERR_TIMEOUT: return "network operation timed out";
     case SB_ERR_SHORT: return "message shorter than header and tag";
     case SB_ERR_VERSION: return "unsupported protocol version";
     case SB_ERR_FLAGS: return "reserved flag bits set";

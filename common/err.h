@@ -19,6 +19,8 @@ typedef enum sb_err {
     SB_ERR_RANDOM = -5,       /* the CSPRNG failed */
     SB_ERR_IO = -6,           /* a file could not be read or written */
     SB_ERR_PARSE = -7,        /* malformed input file */
+    SB_ERR_NET = -8,          /* the broker could not be reached, or the connection failed */
+    SB_ERR_TIMEOUT = -9,      /* a network operation did not finish in time */
 
     /* Sealed-message rejects, in the order the receiver checks them (PROTOCOL.md §4). */
     SB_ERR_SHORT = -20,       /* shorter than header + tag */

@@ -15,6 +15,7 @@ PACKAGES=(
     libsodium-dev
     libmbedtls-dev
     libjansson-dev
+    libpaho-mqtt-dev
     mosquitto
     mosquitto-clients
 )

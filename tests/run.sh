@@ -40,6 +40,7 @@ run protocol "$OUT/tests/test_protocol"
 run interop "$OUT/tests/test_interop"
 run cli tests/test_cli.sh "$BIN"
 run broker tests/test_broker.sh "$BIN"
+run tls tests/test_tls.sh "$BIN"
 
 if [ ${#broken[@]} -gt 0 ]; then
     echo "failing: ${broken[*]}"

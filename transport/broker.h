@@ -6,6 +6,10 @@
  * telemetry messages) and lifts the queue limits, because Debian's default of 1000 queued
  * messages drops QoS 1/2 messages without telling the publisher.
  *
+ * With a certificate (tls_certfile), the one listener speaks TLS instead of plain MQTT: the
+ * suite measures end-to-end encryption with and without transport encryption underneath, on
+ * the same private broker.
+ *
  * Every started broker is registered so that an atexit handler and SIGINT/SIGTERM/SIGHUP
  * handlers stop it; a guardian process stops it when sealbench dies in any other way (SIGKILL
  * included). */
@@ -21,6 +25,13 @@ typedef struct sb_broker_opts {
     int persistence;       /* keep messages and sessions on disk across a restart */
     int port;              /* 0: pick a free port */
     double start_timeout_s; /* 0: 10 s */
+    /* TLS listener: set tls_certfile (and tls_keyfile) to turn it on. The files must exist and be
+     * readable; start() checks them and writes their absolute paths into the configuration, so
+     * the strings need only live during sb_broker_start(). */
+    const char *tls_cafile;   /* CA that signs client certificates; needed by tls_require_cert */
+    const char *tls_certfile; /* the broker's certificate (PEM) */
+    const char *tls_keyfile;  /* its private key (PEM) */
+    int tls_require_cert;     /* refuse clients without a certificate signed by tls_cafile */
 } sb_broker_opts;
 
 typedef struct sb_broker {
@@ -34,12 +45,16 @@ typedef struct sb_broker {
     char log_path[160];
     char stderr_path[160];
     char version[32];       /* "2.0.11" */
-    char uri[48];           /* "tcp://127.0.0.1:PORT" */
-    char config[1024];      /* the generated configuration */
+    char uri[48];           /* "tcp://127.0.0.1:PORT", or "ssl://127.0.0.1:PORT" with TLS */
+    char tls_cafile[1024];  /* absolute paths of the TLS files; empty without TLS */
+    char tls_certfile[1024];
+    char tls_keyfile[1024];
+    char config[4096];      /* the generated configuration */
 } sb_broker;
 
 /* Start a broker and wait until it accepts connections. On failure, err (if not NULL) gets a
- * one-line explanation and nothing is left running. */
+ * one-line explanation and nothing is left running: SB_ERR_ARG for inconsistent TLS options,
+ * SB_ERR_IO for a missing or unreadable TLS file and for a broker that did not start. */
 sb_err sb_broker_start(sb_broker *b, const sb_broker_opts *opts, char *err, size_t err_len);
 
 /* Stop (SIGTERM, then SIGKILL after 5 s) and remove the private folder. Idempotent. */

@@ -1,0 +1,147 @@
+/* The flags that `gateway`, `device` and `pair` share (--broker, TLS files, --prefix,
+ * --backend, --suite, --group, --keys/--no-auth, --pad, --qos, --echo, ...) and their checks,
+ * so that the three commands read and report them the same way. */
+#ifndef SB_CLI_ROLE_OPTS_H
+#define SB_CLI_ROLE_OPTS_H
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "ciphers/cipher.h"
+#include "protocol/handshake.h"
+#include "transport/keys.h"
+#include "transport/device.h"
+#include "transport/gateway.h"
+#include "transport/mqtt.h"
+
+enum {
+    OPT_BROKER = 1000, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_PREFIX, OPT_BACKEND, OPT_SUITE,
+    OPT_GROUP, OPT_KEYS, OPT_NO_AUTH, OPT_PAD, OPT_QOS, OPT_ECHO, OPT_PERSISTENT,
+    OPT_CONNECT_TIMEOUT, OPT_REPLAY_WINDOW, OPT_GRACE,
+    OPT_ROLE_LAST
+};
+
+#define CLI_ROLE_LONGOPTS                                                                       \
+    {"broker", required_argument, NULL, OPT_BROKER},                                            \
+    {"cafile", required_argument, NULL, OPT_CAFILE},                                            \
+    {"cert", required_argument, NULL, OPT_CERT}, {"key", required_argument, NULL, OPT_KEY},    \
+    {"prefix", required_argument, NULL, OPT_PREFIX},                                            \
+    {"backend", required_argument, NULL, OPT_BACKEND},                                          \
+    {"suite", required_argument, NULL, OPT_SUITE},                                              \
+    {"group", required_argument, NULL, OPT_GROUP},                                              \
+    {"keys", required_argument, NULL, OPT_KEYS}, {"no-auth", no_argument, NULL, OPT_NO_AUTH},  \
+    {"pad", required_argument, NULL, OPT_PAD}, {"qos", required_argument, NULL, OPT_QOS},      \
+    {"echo", no_argument, NULL, OPT_ECHO}, {"persistent", no_argument, NULL, OPT_PERSISTENT},  \
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},                          \
+    {"replay-window", required_argument, NULL, OPT_REPLAY_WINDOW},                              \
+    {"grace", required_argument, NULL, OPT_GRACE}
+
+/* The help lines of the shared flags. */
+#define CLI_ROLE_HELP                                                                           \
+    "  --broker URI         tcp://host:port or ssl://host:port (TLS)\n"                         \
+    "  --cafile FILE        ssl://: CA certificate to verify the broker with\n"                \
+    "  --cert FILE          ssl://: client certificate, for mutual TLS (with --key)\n"         \
+    "  --key FILE           ssl://: client private key\n"                                       \
+    "  --prefix P           topic prefix (default sealbench): topics P/D/hs, P/D/up, ...\n"    \
+    "  --backend NAME       openssl, libsodium or mbedtls (default openssl)\n"                 \
+    "  --keys FILE          pre-shared keys, one 'device_id psk_hex' per line\n"               \
+    "  --no-auth            no PSK (32 zero bytes): open to a man in the middle; every\n"      \
+    "                       result says auth=none\n"                                            \
+    "  --pad N              pad message bodies to a multiple of N bytes (default 0: none)\n"   \
+    "  --qos 0|1|2          MQTT QoS of telemetry and echoes (default 0; handshakes use >= 1)\n" \
+    "  --echo               gateway: echo each opened message; device: measure round trips\n"  \
+    "  --persistent         persistent MQTT sessions (clean session off), reconnecting and\n"  \
+    "                       buffering across a broker restart\n"                               \
+    "  --connect-timeout S  give up connecting after S seconds (default 5)\n"                  \
+    "  --replay-window W    replay window, 1 to 4096 (default 64)\n"                           \
+    "  --grace S            seconds the previous epoch stays valid after a rekey (default 5)\n"
+
+typedef struct cli_role {
+    const char *cmd;
+    const char *broker, *cafile, *cert, *key, *prefix, *backend, *suite, *group, *keys;
+    int no_auth, qos, echo, persistent;
+    size_t pad;
+    double connect_timeout_s, grace_s;
+    unsigned replay_window;
+    /* resolved by cli_role_finish */
+    const sb_backend *be;
+    const sb_suite *suite_d; /* first of --suite */
+    const sb_group *group_d; /* first of --group */
+    sb_hs_policy policy;     /* every --suite / --group listed, or all the backend offers */
+    sb_keyfile kf;
+    int have_keys;
+} cli_role;
+
+void cli_role_init(cli_role *r, const char *cmd);
+
+/* Take option c if it is one of the shared ones: returns 0 if taken, 1 if not ours, 2 after
+ * printing a usage error. */
+int cli_role_option(cli_role *r, int c, const char *arg);
+
+/* Resolve names and load the keys file. multi: --suite and --group may be comma lists (the
+ * gateway's policy). Returns 0, or the exit code after printing the error (2 usage, 1 other). */
+int cli_role_finish(cli_role *r, int multi);
+
+/* MQTT options from the flags (client id left NULL). */
+sb_mqtt_opts cli_role_mqtt(const cli_role *r, const char *uri);
+
+void cli_role_free(cli_role *r);
+
+/* The device-side flags (device and pair commands). */
+enum {
+    OPT_DEVICES = OPT_ROLE_LAST + 20, OPT_FIRST, OPT_COUNT, OPT_SIZE, OPT_RATE, OPT_REKEY_MESSAGES,
+    OPT_REKEY_SECONDS, OPT_INFLIGHT, OPT_HS_TIMEOUT, OPT_DRAIN, OPT_FLEET_LAST
+};
+
+#define CLI_FLEET_LONGOPTS                                                                      \
+    {"devices", required_argument, NULL, OPT_DEVICES},                                          \
+    {"first", required_argument, NULL, OPT_FIRST},                                              \
+    {"count", required_argument, NULL, OPT_COUNT}, {"size", required_argument, NULL, OPT_SIZE}, \
+    {"rate", required_argument, NULL, OPT_RATE},                                                \
+    {"rekey-messages", required_argument, NULL, OPT_REKEY_MESSAGES},                            \
+    {"rekey-seconds", required_argument, NULL, OPT_REKEY_SECONDS},                              \
+    {"inflight", required_argument, NULL, OPT_INFLIGHT},                                        \
+    {"hs-timeout", required_argument, NULL, OPT_HS_TIMEOUT},                                    \
+    {"drain", required_argument, NULL, OPT_DRAIN}
+
+#define CLI_FLEET_HELP                                                                          \
+    "  --devices N          devices in this process, ids dev-0001... (default 1)\n"           \
+    "  --first K            number of the first device id (default 1)\n"                      \
+    "  --count N            messages per device (default 1000)\n"                             \
+    "  --size BYTES         plaintext bytes per message (default 256)\n"                      \
+    "  --rate HZ            messages per second per device (default: as fast as possible)\n"  \
+    "  --rekey-messages N   new handshake every N messages\n"                                  \
+    "  --rekey-seconds S    new handshake every S seconds\n"                                   \
+    "  --inflight N         publishes per device not yet finished (default 1024)\n"            \
+    "  --hs-timeout S       resend a HELLO after S seconds without ACCEPT, 3 tries (default 5)\n" \
+    "  --drain S            wait at most S seconds for acknowledgements and echoes (default 10)\n"
+
+typedef struct cli_fleet {
+    uint64_t devices, first, count, size, rekey_messages, inflight;
+    double rate, rekey_s, hs_timeout_s, drain_s;
+} cli_fleet;
+
+void cli_fleet_init(cli_fleet *f);
+
+/* As cli_role_option, for the device-side flags. */
+int cli_fleet_option(const char *cmd, cli_fleet *f, int c, const char *arg);
+
+/* The fleet (device side) and gateway configurations the flags describe. */
+sb_fleet_config cli_fleet_config(const cli_role *r, const cli_fleet *f, const char *uri);
+sb_gateway_config cli_gateway_config(const cli_role *r, const char *uri);
+
+/* Number parsers that print a usage error naming the flag: return 0 or 2. */
+int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t min, uint64_t max,
+                  uint64_t *out);
+int cli_parse_double(const char *cmd, const char *flag, const char *s, double min, double max,
+                     double *out);
+
+/* Raise the open-file limit to its hard maximum: a thousand devices need a thousand sockets,
+ * and the private broker (a child) inherits the limit. */
+void cli_raise_nofile(void);
+
+/* Set SIGINT/SIGTERM/SIGHUP to set *flag, without SA_RESTART. */
+void cli_catch_stop(volatile sig_atomic_t *flag);
+
+#endif

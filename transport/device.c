@@ -1,0 +1,849 @@
+/* The device role (transport/device.h).
+ *
+ * Threads: the caller's thread seals and publishes; Paho's callback thread takes ACCEPTs,
+ * echoes and publish completions. Each device has a mutex of its own for its session and
+ * counters, so that one device's callback never waits for another's sealing; the fleet's
+ * mutex only carries wake-ups for the caller's thread.
+ *
+ * Round trips: the send time of each message is kept in a ring indexed by seq; an echo names
+ * the (epoch, seq) it answers, and a slot that no longer holds that pair (overwritten after
+ * ring-size newer messages) counts as unmatched rather than giving a wrong time. */
+#include "transport/device.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "protocol/handshake.h"
+#include "protocol/session.h"
+#include "transport/gateway.h" /* reject reason names */
+#include "transport/payload.h"
+#include "transport/topics.h"
+
+#define HS_MAX_TRIES 3
+#define TAG_UP 0 /* publish tags: telemetry counts against --inflight, HELLOs do not */
+#define TAG_HS 1
+/* At QoS 0 only every MARK_EVERY-th publish asks for its completion (see transport/mqtt.h);
+ * the ring remembers how many had been published at each marked one. */
+#define MARK_EVERY 32
+#define MARK_RING 4096
+
+typedef struct rtt_slot {
+    uint32_t epoch;
+    uint64_t seq;
+    uint64_t t_ns; /* 0: empty */
+} rtt_slot;
+
+typedef struct samples {
+    uint64_t *v;
+    size_t n, cap;
+} samples;
+
+typedef struct dv {
+    struct sb_fleet *f;
+    unsigned idx;
+    char id[SB_DEVICE_ID_MAX + 1];
+    char client_id[96];
+    char *t_hs, *t_up, *t_ack, *t_down;
+    sb_mqtt *m;
+    pthread_mutex_t mu;
+    uint8_t hs_key[SB_HASH_BYTES];
+    /* handshake */
+    sb_hs_device hs;
+    int hs_pending, hs_tries;
+    uint32_t hs_epoch, next_epoch;
+    uint64_t hs_sent_ns;
+    /* session */
+    sb_session sess;
+    int has_session, ready;
+    uint64_t epoch_start_ns, sent_in_epoch;
+    /* publishing */
+    uint64_t n, outstanding, done_ok, done_fail, next_due_ns;
+    uint64_t marks[MARK_RING]; /* QoS 0: d->n just after each marked publish */
+    unsigned mark_head, mark_tail;
+    /* counters */
+    uint64_t handshakes, rekeys, hs_rejects, stray_accepts, echoes, rtt_unmatched;
+    uint64_t echo_rejected[SB_REASONS];
+    rtt_slot *ring;
+    uint64_t ring_mask;
+    samples rtt, hs_lat;
+    char fatal[400];
+} dv;
+
+struct sb_fleet {
+    sb_fleet_config cfg;
+    char prefix[SB_PREFIX_MAX + 1];
+    dv *d;
+    unsigned n;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t gen;
+    int waiting;
+    uint8_t *pt, *wire;
+    size_t wire_cap;
+    uint64_t t_connect0, t_connect1, t_hs0, t_hs1, t_first_pub, t_last_pub, t_drained;
+    long rss_start, rss_connected, rss_handshaken;
+    uint64_t losses, reconnects;
+    int stopped;
+};
+
+/* ---- small helpers ----------------------------------------------------------------------- */
+
+void sb_device_id(unsigned n, char *out, size_t cap)
+{
+    snprintf(out, cap, "dev-%04u", n);
+}
+
+static long status_kb(const char *field)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    if (!fp)
+        return -1;
+    char line[256];
+    long kb = -1;
+    size_t fl = strlen(field);
+    while (fgets(line, sizeof line, fp))
+        if (strncmp(line, field, fl) == 0 && line[fl] == ':') {
+            kb = strtol(line + fl + 1, NULL, 10);
+            break;
+        }
+    fclose(fp);
+    return kb;
+}
+
+static void push(samples *s, uint64_t v)
+{
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? 2 * s->cap : 256;
+        uint64_t *nv = realloc(s->v, nc * sizeof *nv);
+        if (!nv)
+            return;
+        s->v = nv;
+        s->cap = nc;
+    }
+    s->v[s->n++] = v;
+}
+
+static void wake(sb_fleet *f)
+{
+    pthread_mutex_lock(&f->mu);
+    f->gen++;
+    if (f->waiting)
+        pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* Wait until a callback reports progress after gen, or until deadline_ns. */
+static void wait_progress(sb_fleet *f, uint64_t gen, uint64_t deadline_ns)
+{
+    pthread_mutex_lock(&f->mu);
+    f->waiting++;
+    while (f->gen == gen) {
+        uint64_t now = sb_now_ns();
+        if (now >= deadline_ns)
+            break;
+        uint64_t wait_ns = deadline_ns - now;
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        uint64_t ns = (uint64_t)dl.tv_nsec + wait_ns;
+        dl.tv_sec += (time_t)(ns / 1000000000);
+        dl.tv_nsec = (long)(ns % 1000000000);
+        pthread_cond_timedwait(&f->cv, &f->mu, &dl);
+    }
+    f->waiting--;
+    pthread_mutex_unlock(&f->mu);
+}
+
+static uint64_t current_gen(sb_fleet *f)
+{
+    pthread_mutex_lock(&f->mu);
+    uint64_t g = f->gen;
+    pthread_mutex_unlock(&f->mu);
+    return g;
+}
+
+static int hs_qos(const sb_fleet *f)
+{
+    return f->cfg.qos > 0 ? f->cfg.qos : 1;
+}
+
+/* ---- handshakes (under d->mu) ------------------------------------------------------------ */
+
+static void hs_send(dv *d, uint64_t now)
+{
+    sb_fleet *f = d->f;
+    d->hs_epoch = d->next_epoch++;
+    sb_err rc = sb_hs_device_start(&d->hs, f->cfg.be, f->cfg.group, f->cfg.suite, d->hs_epoch,
+                                   d->hs_key, NULL);
+    if (rc != SB_OK) {
+        snprintf(d->fatal, sizeof d->fatal, "%s: cannot start a handshake: %s", d->id,
+                 sb_err_str(rc));
+        return;
+    }
+    d->hs_pending = 1;
+    d->hs_tries++;
+    d->hs_sent_ns = now;
+    if (sb_mqtt_publish(d->m, d->t_hs, d->hs.hello, d->hs.hello_len, hs_qos(f), TAG_HS) != SB_OK)
+        snprintf(d->fatal, sizeof d->fatal, "%s: cannot publish a HELLO", d->id);
+}
+
+/* Retry a handshake whose ACCEPT is overdue, with a new epoch and fresh keys. */
+static void hs_check_timeout(dv *d, uint64_t now)
+{
+    sb_fleet *f = d->f;
+    double to = f->cfg.hs_timeout_s > 0 ? f->cfg.hs_timeout_s : 5.0;
+    if (!d->hs_pending || d->fatal[0] || now - d->hs_sent_ns < (uint64_t)(to * 1e9))
+        return;
+    sb_hs_device_clear(&d->hs);
+    d->hs_pending = 0;
+    if (d->hs_tries >= HS_MAX_TRIES) {
+        snprintf(d->fatal, sizeof d->fatal,
+                 "%s: no valid ACCEPT after %d HELLOs %.0f s apart: is a gateway running on "
+                 "this broker with prefix '%s' and this device's key?",
+                 d->id, HS_MAX_TRIES, to, f->prefix);
+        return;
+    }
+    hs_send(d, now);
+}
+
+static void on_accept(dv *d, const uint8_t *p, size_t len)
+{
+    sb_fleet *f = d->f;
+    if (!d->hs_pending) {
+        d->stray_accepts++;
+        return;
+    }
+    sb_keys keys;
+    uint32_t epoch = d->hs_epoch;
+    sb_err rc = sb_hs_device_finish(&d->hs, p, len, &keys);
+    if (rc != SB_OK) {
+        d->hs_rejects++; /* a forged or stale ACCEPT; the genuine one may still come */
+        return;
+    }
+    uint64_t now = sb_now_ns();
+    if (!d->has_session) {
+        sb_session_config sc = {.role = SB_ROLE_DEVICE,
+                                .pad_to = f->cfg.pad_to,
+                                .replay_window = f->cfg.replay_window,
+                                .grace_ns = f->cfg.grace_ns};
+        if (sb_cipher_get(f->cfg.be, f->cfg.suite, &sc.cipher, NULL) != SB_OK ||
+            sb_session_init(&d->sess, &sc) != SB_OK) {
+            sb_wipe(&keys, sizeof keys);
+            snprintf(d->fatal, sizeof d->fatal, "%s: cannot set up a %s session", d->id,
+                     f->cfg.suite->name);
+            return;
+        }
+        d->has_session = 1;
+    }
+    rc = sb_session_install(&d->sess, epoch, &keys, now);
+    sb_wipe(&keys, sizeof keys);
+    if (rc != SB_OK) {
+        snprintf(d->fatal, sizeof d->fatal, "%s: cannot install keys: %s", d->id, sb_err_str(rc));
+        return;
+    }
+    push(&d->hs_lat, now - d->hs_sent_ns);
+    if (d->ready)
+        d->rekeys++;
+    else
+        d->handshakes++;
+    d->ready = 1;
+    d->hs_pending = 0;
+    d->hs_tries = 0;
+    d->sent_in_epoch = 0;
+    d->epoch_start_ns = now;
+}
+
+static void on_echo(dv *d, const uint8_t *p, size_t len)
+{
+    if (!d->has_session)
+        return;
+    uint8_t pt[512];
+    size_t pt_len;
+    uint32_t e;
+    uint64_t s;
+    uint64_t now = sb_now_ns();
+    if (len > sizeof pt) {
+        d->echo_rejected[0]++;
+        return;
+    }
+    sb_err rc = sb_session_open(&d->sess, d->t_down, p, len, now, pt, sizeof pt, &pt_len, &e, &s);
+    if (rc != SB_OK) {
+        int r = sb_reason_index(rc);
+        d->echo_rejected[r < 0 ? 9 : r]++;
+        return;
+    }
+    d->echoes++;
+    if (pt_len < 12) {
+        d->rtt_unmatched++;
+        return;
+    }
+    uint32_t up_epoch = sb_get_u32be(pt);
+    uint64_t up_seq = sb_get_u64be(pt + 4);
+    rtt_slot *sl = &d->ring[up_seq & d->ring_mask];
+    if (sl->t_ns && sl->epoch == up_epoch && sl->seq == up_seq) {
+        push(&d->rtt, now - sl->t_ns);
+        sl->t_ns = 0;
+    } else {
+        d->rtt_unmatched++;
+    }
+}
+
+/* ---- Paho callbacks ---------------------------------------------------------------------- */
+
+static void on_message(void *ctx, const char *topic, const uint8_t *p, size_t len, int dup)
+{
+    (void)dup;
+    dv *d = ctx;
+    pthread_mutex_lock(&d->mu);
+    if (strcmp(topic, d->t_ack) == 0)
+        on_accept(d, p, len);
+    else if (strcmp(topic, d->t_down) == 0)
+        on_echo(d, p, len);
+    pthread_mutex_unlock(&d->mu);
+    wake(d->f);
+}
+
+static void on_published(void *ctx, int tag, int ok)
+{
+    dv *d = ctx;
+    if (tag != TAG_UP)
+        return;
+    pthread_mutex_lock(&d->mu);
+    uint64_t done = 1;
+    if (d->f->cfg.qos == 0 && d->mark_tail != d->mark_head) {
+        /* Everything up to this mark has been written. */
+        uint64_t upto = d->marks[d->mark_tail++ % MARK_RING];
+        uint64_t before = d->n - d->outstanding;
+        done = upto > before ? upto - before : 0;
+    }
+    if (done > d->outstanding)
+        done = d->outstanding;
+    d->outstanding -= done;
+    if (ok)
+        d->done_ok += done;
+    else
+        d->done_fail += done;
+    /* Wake the publishing thread only when its window is half empty (or empty): one
+     * wake-up per completion would be a context switch per message. */
+    int wake_it = d->outstanding == 0 || d->outstanding == d->f->cfg.inflight / 2 ||
+                  d->f->cfg.qos == 0;
+    pthread_mutex_unlock(&d->mu);
+    if (wake_it)
+        wake(d->f);
+}
+
+static void on_lost(void *ctx, const char *cause)
+{
+    (void)cause;
+    dv *d = ctx;
+    pthread_mutex_lock(&d->f->mu);
+    d->f->losses++;
+    pthread_mutex_unlock(&d->f->mu);
+}
+
+static void on_reconnected(void *ctx)
+{
+    dv *d = ctx;
+    pthread_mutex_lock(&d->f->mu);
+    d->f->reconnects++;
+    pthread_mutex_unlock(&d->f->mu);
+    wake(d->f);
+}
+
+/* ---- connect ----------------------------------------------------------------------------- */
+
+static char *topic_dup(const char *prefix, const char *id, sb_topic_kind k)
+{
+    char t[SB_TOPIC_MAX];
+    sb_topic_make(t, sizeof t, prefix, id, k);
+    return strdup(t);
+}
+
+sb_err sb_fleet_connect(sb_fleet **out, const sb_fleet_config *cfg, char *err, size_t err_len)
+{
+    *out = NULL;
+    const char *why = sb_prefix_problem(cfg->prefix);
+    if (why) {
+        snprintf(err, err_len, "%s", why);
+        return SB_ERR_ARG;
+    }
+    if (!cfg->devices || !cfg->be || !cfg->suite || !cfg->group) {
+        snprintf(err, err_len, "no devices, backend, suite or group");
+        return SB_ERR_ARG;
+    }
+    sb_fleet *f = calloc(1, sizeof *f);
+    if (!f) {
+        snprintf(err, err_len, "out of memory");
+        return SB_ERR_NOMEM;
+    }
+    f->cfg = *cfg;
+    f->rss_start = status_kb("VmRSS");
+    snprintf(f->prefix, sizeof f->prefix, "%s", cfg->prefix);
+    f->cfg.prefix = f->prefix;
+    if (!f->cfg.inflight)
+        f->cfg.inflight = 1024;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    sb_err rc = SB_ERR_NOMEM;
+    f->d = calloc(cfg->devices, sizeof *f->d);
+    if (!f->d) {
+        snprintf(err, err_len, "out of memory for %u devices", cfg->devices);
+        free(f);
+        return SB_ERR_NOMEM;
+    }
+    /* The sealer's buffers: one plaintext, one wire message, reused for every publish. */
+    sb_cipher c;
+    const char *unavail = NULL;
+    if ((rc = sb_cipher_get(cfg->be, cfg->suite, &c, &unavail)) != SB_OK) {
+        snprintf(err, err_len, "%s cannot do %s: %s", cfg->be->name, cfg->suite->name,
+                 unavail ? unavail : sb_err_str(rc));
+        goto fail_early;
+    }
+    if (!sb_kex_get(cfg->be, cfg->group, &unavail)) {
+        snprintf(err, err_len, "%s cannot do %s: %s", cfg->be->name, cfg->group->name,
+                 unavail ? unavail : "unavailable");
+        rc = SB_ERR_UNAVAILABLE;
+        goto fail_early;
+    }
+    size_t pad = cfg->pad_to > 1 ? cfg->pad_to : 1;
+    f->wire_cap = SB_HEADER_BYTES + cfg->size + pad + 1 + c.suite->tag_bytes + 64;
+    f->pt = calloc(1, cfg->size + 1);
+    f->wire = calloc(1, f->wire_cap);
+    if (!f->pt || !f->wire) {
+        snprintf(err, err_len, "out of memory");
+        rc = SB_ERR_NOMEM;
+        goto fail_early;
+    }
+    uint64_t ring = 1024;
+    while (ring < 4 * (uint64_t)f->cfg.inflight)
+        ring *= 2;
+    uint32_t epoch0 = (uint32_t)time(NULL); /* no state across runs: epochs start at Unix time */
+    for (unsigned i = 0; i < cfg->devices; i++) {
+        dv *d = &f->d[i];
+        d->f = f;
+        d->idx = i;
+        pthread_mutex_init(&d->mu, NULL);
+        sb_device_id(cfg->first + i, d->id, sizeof d->id);
+        const uint8_t *psk = NULL;
+        if (cfg->keys && !(psk = sb_keyfile_find(cfg->keys, d->id))) {
+            snprintf(err, err_len,
+                     "the keys file has no PSK for device '%s' (it lists %zu devices); add a "
+                     "line for it or use fewer --devices",
+                     d->id, cfg->keys->n);
+            rc = SB_ERR_ARG;
+            goto fail;
+        }
+        if ((rc = sb_hs_key(cfg->be, psk, d->id, d->hs_key)) != SB_OK) {
+            snprintf(err, err_len, "%s: cannot derive the handshake key: %s", d->id,
+                     sb_err_str(rc));
+            goto fail;
+        }
+        d->next_epoch = epoch0;
+        d->t_hs = topic_dup(f->prefix, d->id, SB_TOPIC_HS);
+        d->t_up = topic_dup(f->prefix, d->id, SB_TOPIC_UP);
+        d->t_ack = topic_dup(f->prefix, d->id, SB_TOPIC_HS_ACK);
+        d->t_down = topic_dup(f->prefix, d->id, SB_TOPIC_DOWN);
+        d->ring = calloc(ring, sizeof *d->ring);
+        d->ring_mask = ring - 1;
+        if (!d->t_hs || !d->t_up || !d->t_ack || !d->t_down || !d->ring) {
+            snprintf(err, err_len, "out of memory");
+            rc = SB_ERR_NOMEM;
+            goto fail;
+        }
+    }
+    f->n = cfg->devices;
+    f->t_connect0 = sb_now_ns();
+    for (unsigned i = 0; i < f->n; i++) {
+        dv *d = &f->d[i];
+        sb_mqtt_opts mo = f->cfg.mqtt;
+        snprintf(d->client_id, sizeof d->client_id, "sb-%ld-%s", (long)getpid(), d->id);
+        mo.client_id = d->client_id;
+        sb_mqtt_callbacks cb = {.ctx = d, .on_message = on_message, .on_published = on_published,
+                                .on_lost = on_lost, .on_reconnected = on_reconnected};
+        if ((rc = sb_mqtt_connect(&d->m, &mo, &cb, err, err_len)) != SB_OK)
+            goto fail;
+        const char *filters[2] = {d->t_ack, d->t_down};
+        if ((rc = sb_mqtt_subscribe(d->m, filters, f->cfg.echo ? 2 : 1, hs_qos(f), err,
+                                    err_len)) != SB_OK)
+            goto fail;
+    }
+    f->t_connect1 = sb_now_ns();
+    f->rss_connected = status_kb("VmRSS");
+    *out = f;
+    return SB_OK;
+fail:
+    f->n = cfg->devices;
+    sb_fleet_free(f);
+    return rc;
+fail_early:
+    free(f->pt);
+    free(f->wire);
+    free(f->d);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    free(f);
+    return rc;
+}
+
+/* ---- handshake storm --------------------------------------------------------------------- */
+
+static sb_err first_fatal(sb_fleet *f, char *err, size_t err_len)
+{
+    for (unsigned i = 0; i < f->n; i++) {
+        dv *d = &f->d[i];
+        pthread_mutex_lock(&d->mu);
+        int bad = d->fatal[0] != 0;
+        if (bad)
+            snprintf(err, err_len, "%s", d->fatal);
+        pthread_mutex_unlock(&d->mu);
+        if (bad)
+            return SB_ERR_HANDSHAKE;
+    }
+    return SB_OK;
+}
+
+sb_err sb_fleet_handshake(sb_fleet *f, volatile sig_atomic_t *stop, char *err, size_t err_len)
+{
+    f->t_hs0 = sb_now_ns();
+    for (unsigned i = 0; i < f->n; i++) {
+        dv *d = &f->d[i];
+        pthread_mutex_lock(&d->mu);
+        hs_send(d, sb_now_ns());
+        pthread_mutex_unlock(&d->mu);
+    }
+    for (;;) {
+        uint64_t gen = current_gen(f);
+        unsigned ready = 0;
+        uint64_t now = sb_now_ns();
+        for (unsigned i = 0; i < f->n; i++) {
+            dv *d = &f->d[i];
+            pthread_mutex_lock(&d->mu);
+            hs_check_timeout(d, now);
+            ready += d->ready;
+            pthread_mutex_unlock(&d->mu);
+        }
+        sb_err rc = first_fatal(f, err, err_len);
+        if (rc != SB_OK)
+            return rc;
+        if (ready == f->n)
+            break;
+        if (stop && *stop) {
+            f->stopped = 1;
+            snprintf(err, err_len, "interrupted during the handshakes (%u of %u devices ready)",
+                     ready, f->n);
+            return SB_ERR_TIMEOUT;
+        }
+        wait_progress(f, gen, sb_now_ns() + 50 * 1000000);
+    }
+    f->t_hs1 = sb_now_ns();
+    f->rss_handshaken = status_kb("VmRSS");
+    return SB_OK;
+}
+
+/* ---- publishing -------------------------------------------------------------------------- */
+
+/* Seal and publish as many messages of d as its window and rate allow (under d->mu). Returns
+ * how many went out; *next_ns is lowered to when d wants to run again under a rate. */
+static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
+{
+    sb_fleet *f = d->f;
+    const sb_fleet_config *c = &f->cfg;
+    unsigned did = 0;
+    hs_check_timeout(d, now);
+    if (d->fatal[0] || !d->ready)
+        return 0;
+    if (!d->hs_pending &&
+        ((c->rekey_messages && d->sent_in_epoch >= c->rekey_messages) ||
+         (c->rekey_s > 0 && now - d->epoch_start_ns >= (uint64_t)(c->rekey_s * 1e9)) ||
+         sb_session_rekey_due(&d->sess, 1024)))
+        hs_send(d, now);
+    uint64_t period = c->rate_hz > 0 ? (uint64_t)(1e9 / c->rate_hz) : 0;
+    while (d->n < c->messages && d->outstanding < c->inflight && did < 64) {
+        if (period && now < d->next_due_ns) {
+            if (d->next_due_ns < *next_ns)
+                *next_ns = d->next_due_ns;
+            break;
+        }
+        if (c->payload)
+            c->payload(c->payload_ctx, d->idx, d->id, d->n, f->pt, c->size);
+        else
+            sb_payload_make(d->id, d->n, f->pt, c->size);
+        uint64_t seq = d->sess.tx_seq;
+        uint32_t epoch = d->sess.tx.epoch;
+        size_t wl;
+        sb_err rc = sb_session_seal(&d->sess, d->t_up, f->pt, c->size, f->wire, f->wire_cap, &wl);
+        if (rc == SB_ERR_SEQ_EXHAUSTED)
+            break; /* the rekey under way will bring a fresh epoch */
+        if (rc != SB_OK) {
+            snprintf(d->fatal, sizeof d->fatal, "%s: cannot seal: %s", d->id, sb_err_str(rc));
+            break;
+        }
+        uint64_t t = sb_now_ns();
+        rtt_slot *sl = &d->ring[seq & d->ring_mask];
+        sl->epoch = epoch;
+        sl->seq = seq;
+        sl->t_ns = t;
+        d->outstanding++;
+        int tag = TAG_UP;
+        if (c->qos == 0) {
+            /* Mark every MARK_EVERY-th message, the last one, and any that fills the window. */
+            int mark = (d->n + 1) % MARK_EVERY == 0 || d->n + 1 == c->messages ||
+                       d->outstanding >= c->inflight ||
+                       (d->mark_head - d->mark_tail) == 0;
+            if (mark && d->mark_head - d->mark_tail < MARK_RING)
+                d->marks[d->mark_head++ % MARK_RING] = d->n + 1;
+            else
+                tag = SB_MQTT_SILENT;
+        }
+        if (sb_mqtt_publish(d->m, d->t_up, f->wire, wl, c->qos, tag) != SB_OK) {
+            d->outstanding--;
+            snprintf(d->fatal, sizeof d->fatal, "%s: cannot publish (connection lost?)", d->id);
+            break;
+        }
+        if (!f->t_first_pub)
+            f->t_first_pub = t;
+        f->t_last_pub = t;
+        d->n++;
+        d->sent_in_epoch++;
+        d->next_due_ns += period;
+        did++;
+    }
+    return did;
+}
+
+static int drained(sb_fleet *f)
+{
+    for (unsigned i = 0; i < f->n; i++) {
+        dv *d = &f->d[i];
+        pthread_mutex_lock(&d->mu);
+        uint64_t rej = 0;
+        for (int r = 0; r < SB_REASONS; r++)
+            rej += d->echo_rejected[r];
+        int busy = !d->fatal[0] && (d->outstanding ||
+                                    (f->cfg.echo && d->echoes + rej < d->n));
+        pthread_mutex_unlock(&d->mu);
+        if (busy)
+            return 0;
+    }
+    return 1;
+}
+
+sb_err sb_fleet_publish(sb_fleet *f, volatile sig_atomic_t *stop, char *err, size_t err_len)
+{
+    const sb_fleet_config *c = &f->cfg;
+    uint64_t start = sb_now_ns();
+    uint64_t period = c->rate_hz > 0 ? (uint64_t)(1e9 / c->rate_hz) : 0;
+    for (unsigned i = 0; i < f->n; i++) /* spread the devices over one period */
+        f->d[i].next_due_ns = start + (period / f->n) * i;
+    for (;;) {
+        uint64_t gen = current_gen(f);
+        uint64_t now = sb_now_ns();
+        uint64_t next = now + 20 * 1000000;
+        unsigned did = 0, left = 0;
+        uint64_t published = 0;
+        for (unsigned i = 0; i < f->n; i++) {
+            dv *d = &f->d[i];
+            pthread_mutex_lock(&d->mu);
+            did += pump(d, now, &next);
+            left += !d->fatal[0] && d->n < c->messages;
+            published += d->n;
+            pthread_mutex_unlock(&d->mu);
+        }
+        if (c->progress)
+            c->progress(c->progress_ctx, published);
+        if (first_fatal(f, err, err_len) != SB_OK)
+            return SB_ERR_NET;
+        if (!left)
+            break;
+        if (stop && *stop) {
+            f->stopped = 1;
+            break;
+        }
+        if (!did)
+            wait_progress(f, gen, next);
+    }
+    double drain = c->drain_s > 0 ? c->drain_s : 10.0;
+    uint64_t end = sb_now_ns() + (uint64_t)(drain * 1e9);
+    while (!(stop && *stop) && sb_now_ns() < end) {
+        uint64_t gen = current_gen(f);
+        if (drained(f))
+            break;
+        uint64_t now = sb_now_ns();
+        for (unsigned i = 0; i < f->n; i++) { /* a rekey may still be in flight */
+            pthread_mutex_lock(&f->d[i].mu);
+            hs_check_timeout(&f->d[i], now);
+            pthread_mutex_unlock(&f->d[i].mu);
+        }
+        wait_progress(f, gen, now + 20 * 1000000);
+    }
+    f->t_drained = sb_now_ns();
+    if (stop && *stop)
+        f->stopped = 1;
+    return SB_OK;
+}
+
+/* ---- report ------------------------------------------------------------------------------ */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* count, mean and percentiles of ns samples, in the unit given by div and suffix. */
+static json_t *stats_json(samples *s, double div, const char *unit)
+{
+    json_t *o = json_object();
+    char key[32];
+    json_object_set_new(o, "count", json_integer((json_int_t)s->n));
+    if (!s->n)
+        return o;
+    qsort(s->v, s->n, sizeof *s->v, cmp_u64);
+    double sum = 0;
+    for (size_t i = 0; i < s->n; i++)
+        sum += (double)s->v[i];
+    static const struct { const char *name; double q; } qs[] = {
+        {"min", 0}, {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}, {"max", 1}};
+    snprintf(key, sizeof key, "mean_%s", unit);
+    json_object_set_new(o, key, json_real(sum / (double)s->n / div));
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        size_t k = (size_t)(qs[i].q * (double)(s->n - 1) + 0.5); /* nearest rank */
+        snprintf(key, sizeof key, "%s_%s", qs[i].name, unit);
+        json_object_set_new(o, key, json_real((double)s->v[k] / div));
+    }
+    return o;
+}
+
+static void merge(samples *all, const samples *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        push(all, s->v[i]);
+}
+
+json_t *sb_fleet_json(sb_fleet *f)
+{
+    const sb_fleet_config *c = &f->cfg;
+    uint64_t sent = 0, ok = 0, fail = 0, hs = 0, rk = 0, hs_rej = 0, echoes = 0, unmatched = 0;
+    uint64_t erej[SB_REASONS] = {0};
+    unsigned failed = 0, ready = 0;
+    samples rtt = {0}, hsl = {0};
+    json_t *errors = json_array();
+    for (unsigned i = 0; i < f->n; i++) {
+        dv *d = &f->d[i];
+        pthread_mutex_lock(&d->mu);
+        sent += d->n;
+        ok += d->done_ok;
+        fail += d->done_fail;
+        hs += d->handshakes;
+        rk += d->rekeys;
+        hs_rej += d->hs_rejects;
+        echoes += d->echoes;
+        unmatched += d->rtt_unmatched;
+        ready += d->ready;
+        for (int r = 0; r < SB_REASONS; r++)
+            erej[r] += d->echo_rejected[r];
+        merge(&rtt, &d->rtt);
+        merge(&hsl, &d->hs_lat);
+        if (d->fatal[0]) {
+            failed++;
+            if (json_array_size(errors) < 10)
+                json_array_append_new(errors, json_string(d->fatal));
+        }
+        pthread_mutex_unlock(&d->mu);
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "role", json_string("device"));
+    json_object_set_new(o, "auth", json_string(c->keys ? "psk" : "none"));
+    json_object_set_new(o, "backend", json_string(c->be->name));
+    json_object_set_new(o, "suite", json_string(c->suite->name));
+    json_object_set_new(o, "group", json_string(c->group->name));
+    json_object_set_new(o, "prefix", json_string(f->prefix));
+    json_object_set_new(o, "qos", json_integer(c->qos));
+    json_object_set_new(o, "devices", json_integer(f->n));
+    json_object_set_new(o, "devices_ready", json_integer(ready));
+    json_object_set_new(o, "devices_failed", json_integer(failed));
+    json_object_set_new(o, "messages_per_device", json_integer((json_int_t)c->messages));
+    json_object_set_new(o, "payload_bytes", json_integer((json_int_t)c->size));
+    if (f->n && f->d[0].has_session)
+        json_object_set_new(o, "wire_bytes",
+                            json_integer((json_int_t)sb_session_wire_len(&f->d[0].sess, c->size)));
+    json_object_set_new(o, "pad_to", json_integer((json_int_t)c->pad_to));
+    json_object_set_new(o, "rate_hz", json_real(c->rate_hz));
+    json_object_set_new(o, "sent", json_integer((json_int_t)sent));
+    json_object_set_new(o, "published_ok", json_integer((json_int_t)ok));
+    json_object_set_new(o, "publish_failed", json_integer((json_int_t)fail));
+    json_object_set_new(o, "handshakes", json_integer((json_int_t)hs));
+    json_object_set_new(o, "rekeys", json_integer((json_int_t)rk));
+    json_object_set_new(o, "accept_rejected", json_integer((json_int_t)hs_rej));
+    json_object_set_new(o, "echo", json_boolean(c->echo));
+    json_object_set_new(o, "echoes", json_integer((json_int_t)echoes));
+    json_t *er = json_object();
+    for (int r = 0; r < SB_REASONS; r++)
+        json_object_set_new(er, sb_reason_names[r], json_integer((json_int_t)erej[r]));
+    json_object_set_new(o, "echo_rejected", er);
+    json_object_set_new(o, "rtt_unmatched", json_integer((json_int_t)unmatched));
+    json_object_set_new(o, "rtt", stats_json(&rtt, 1e3, "us"));
+    json_object_set_new(o, "handshake_latency", stats_json(&hsl, 1e6, "ms"));
+    json_object_set_new(o, "connect_s", json_real((double)(f->t_connect1 - f->t_connect0) / 1e9));
+    json_object_set_new(o, "handshake_storm_s",
+                        json_real(f->t_hs1 > f->t_hs0 ? (double)(f->t_hs1 - f->t_hs0) / 1e9 : 0));
+    json_object_set_new(o, "t_first_ns", json_integer((json_int_t)f->t_first_pub));
+    json_object_set_new(o, "t_last_ns", json_integer((json_int_t)f->t_last_pub));
+    double span = f->t_last_pub > f->t_first_pub ? (double)(f->t_last_pub - f->t_first_pub) / 1e9 : 0;
+    json_object_set_new(o, "publish_msgs_per_s",
+                        json_real(span > 0 ? (double)(sent - 1) / span : 0.0));
+    json_object_set_new(o, "connection_losses", json_integer((json_int_t)f->losses));
+    json_object_set_new(o, "reconnects", json_integer((json_int_t)f->reconnects));
+    json_t *mem = json_object();
+    json_object_set_new(mem, "start_kb", json_integer(f->rss_start));
+    json_object_set_new(mem, "connected_kb", json_integer(f->rss_connected));
+    json_object_set_new(mem, "handshaken_kb", json_integer(f->rss_handshaken));
+    json_object_set_new(mem, "peak_kb", json_integer(status_kb("VmHWM")));
+    if (f->n && f->rss_handshaken > 0)
+        json_object_set_new(mem, "per_device_kb",
+                            json_real((double)(f->rss_handshaken - f->rss_start) / f->n));
+    json_object_set_new(o, "rss", mem);
+    json_object_set_new(o, "interrupted", json_boolean(f->stopped));
+    json_object_set_new(o, "errors", errors);
+    free(rtt.v);
+    free(hsl.v);
+    return o;
+}
+
+void sb_fleet_free(sb_fleet *f)
+{
+    if (!f)
+        return;
+    for (unsigned i = 0; i < f->n; i++) /* first stop all callbacks */
+        if (f->d[i].m) {
+            sb_mqtt_close(f->d[i].m, 1.0);
+            f->d[i].m = NULL;
+        }
+    for (unsigned i = 0; i < f->n; i++) {
+        dv *d = &f->d[i];
+        if (d->has_session)
+            sb_session_free(&d->sess);
+        sb_hs_device_clear(&d->hs);
+        free(d->t_hs);
+        free(d->t_up);
+        free(d->t_ack);
+        free(d->t_down);
+        free(d->ring);
+        free(d->rtt.v);
+        free(d->hs_lat.v);
+        pthread_mutex_destroy(&d->mu);
+        sb_wipe(d, sizeof *d);
+    }
+    free(f->d);
+    if (f->pt)
+        sb_wipe(f->pt, f->cfg.size);
+    free(f->pt);
+    free(f->wire);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    free(f);
+}

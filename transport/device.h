@@ -1,0 +1,76 @@
+/* The device role: a fleet of one or many devices in one process, each with its own MQTT
+ * connection, handshake, sealed session and counters, driven by the caller's thread.
+ *
+ * A run has three phases, kept apart so that each can be measured: connect (every device opens
+ * its connection and subscribes to P/D/hs/ack and P/D/down), handshake (every device sends a
+ * HELLO at once: the "handshake storm"), then publish (each device seals and publishes its
+ * messages, rekeying on schedule, and matches the gateway's echoes to measure round trips). */
+#ifndef SB_TRANSPORT_DEVICE_H
+#define SB_TRANSPORT_DEVICE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ciphers/cipher.h"
+#include "transport/keys.h"
+#include "transport/mqtt.h"
+
+/* Fills out (len bytes) with the payload of message n of device idx. NULL: synthetic payloads
+ * (transport/payload.h). */
+typedef void (*sb_payload_fn)(void *ctx, unsigned idx, const char *device_id, uint64_t n,
+                              uint8_t *out, size_t len);
+
+typedef struct sb_fleet_config {
+    const sb_backend *be;
+    const sb_suite *suite;
+    const sb_group *group;
+    const sb_keyfile *keys;   /* NULL: no-auth (auth=none) */
+    const char *prefix;
+    unsigned devices;         /* how many */
+    unsigned first;           /* number of the first device id (dev-0001 is 1) */
+    uint64_t messages;        /* per device */
+    size_t size;              /* plaintext bytes per message */
+    double rate_hz;           /* per device; 0: as fast as possible */
+    uint64_t rekey_messages;  /* 0: never by count */
+    double rekey_s;           /* 0: never by time */
+    int qos;
+    int echo;                 /* expect echoes and measure round trips */
+    size_t pad_to;
+    unsigned inflight;        /* publishes not yet finished, per device; 0: 1024 */
+    double hs_timeout_s;      /* 0: 5 s; then a new HELLO, at most 3 times */
+    double drain_s;           /* wait for acknowledgements and echoes; 0: 10 s */
+    unsigned replay_window;
+    uint64_t grace_ns;
+    sb_mqtt_opts mqtt;        /* uri, TLS files, persistent; client ids are made per device */
+    sb_payload_fn payload;
+    void *payload_ctx;
+    /* Called by the publish loop after every round over the devices with the messages
+     * published so far (experiments hook broker restarts here). */
+    void (*progress)(void *ctx, uint64_t published);
+    void *progress_ctx;
+} sb_fleet_config;
+
+typedef struct sb_fleet sb_fleet;
+
+/* Connect every device. err gets one line on failure (nothing is left connected). */
+sb_err sb_fleet_connect(sb_fleet **out, const sb_fleet_config *cfg, char *err, size_t err_len);
+
+/* Handshake every device at once and wait until all have keys. */
+sb_err sb_fleet_handshake(sb_fleet *f, volatile sig_atomic_t *stop, char *err, size_t err_len);
+
+/* Publish the messages, then wait (drain_s at most) for acknowledgements and echoes. */
+sb_err sb_fleet_publish(sb_fleet *f, volatile sig_atomic_t *stop, char *err, size_t err_len);
+
+/* Counters, timings and memory as one JSON object (see `sealbench device --help`). */
+json_t *sb_fleet_json(sb_fleet *f);
+
+/* Disconnect every device, wipe keys, free. NULL is a no-op. */
+void sb_fleet_free(sb_fleet *f);
+
+/* The device id of number n ("dev-0001"). */
+void sb_device_id(unsigned n, char *out, size_t cap);
+
+#endif

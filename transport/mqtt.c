@@ -1,0 +1,390 @@
+/* The Paho MQTTAsync adapter (transport/mqtt.h). Blocking steps (connect, subscribe,
+ * disconnect) wait on a condition variable that Paho's callbacks signal, with a deadline, so
+ * that an unreachable broker is an error and never a hang. */
+#include "transport/mqtt.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <MQTTAsync.h>
+
+struct sb_mqtt {
+    MQTTAsync h;
+    sb_mqtt_callbacks cb;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int op_done, op_ok, op_code; /* the one blocking operation in progress */
+    char op_msg[200];
+    char tls_err[200];
+    int connected, ever_connected;
+    char uri[256];
+    struct pub_ctx { struct sb_mqtt *m; int tag; } pub[2];
+};
+
+/* ---- waiting for one operation ----------------------------------------------------------- */
+
+static void op_begin(sb_mqtt *m)
+{
+    pthread_mutex_lock(&m->mu);
+    m->op_done = 0;
+    m->op_ok = 0;
+    m->op_code = 0;
+    m->op_msg[0] = 0;
+    pthread_mutex_unlock(&m->mu);
+}
+
+static void op_end(sb_mqtt *m, int ok, int code, const char *msg)
+{
+    pthread_mutex_lock(&m->mu);
+    m->op_done = 1;
+    m->op_ok = ok;
+    m->op_code = code;
+    if (msg)
+        snprintf(m->op_msg, sizeof m->op_msg, "%s", msg);
+    pthread_cond_broadcast(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* 1 if the operation finished before the deadline. */
+static int op_wait(sb_mqtt *m, double timeout_s)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    long long ns = dl.tv_nsec + (long long)(timeout_s * 1e9);
+    dl.tv_sec += (time_t)(ns / 1000000000);
+    dl.tv_nsec = (long)(ns % 1000000000);
+    pthread_mutex_lock(&m->mu);
+    int rc = 0;
+    while (!m->op_done && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&m->cv, &m->mu, &dl);
+    int done = m->op_done;
+    pthread_mutex_unlock(&m->mu);
+    return done;
+}
+
+static void on_op_success(void *ctx, MQTTAsync_successData *r)
+{
+    (void)r;
+    op_end(ctx, 1, 0, NULL);
+}
+
+static void on_op_failure(void *ctx, MQTTAsync_failureData *r)
+{
+    op_end(ctx, 0, r ? r->code : MQTTASYNC_FAILURE, r ? r->message : NULL);
+}
+
+/* ---- Paho callbacks ---------------------------------------------------------------------- */
+
+static int on_arrived(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
+{
+    sb_mqtt *m = ctx;
+    char buf[1024];
+    const char *t = topic;
+    /* topic_len is 0 when the topic is NUL-terminated; otherwise it may contain a NUL. */
+    if (topic_len > 0) {
+        size_t n = (size_t)topic_len < sizeof buf - 1 ? (size_t)topic_len : sizeof buf - 1;
+        memcpy(buf, topic, n);
+        buf[n] = 0;
+        t = buf;
+    }
+    if (m->cb.on_message)
+        m->cb.on_message(m->cb.ctx, t, msg->payload, (size_t)msg->payloadlen, msg->dup);
+    MQTTAsync_freeMessage(&msg);
+    MQTTAsync_free(topic);
+    return 1;
+}
+
+static void on_connection_lost(void *ctx, char *cause)
+{
+    sb_mqtt *m = ctx;
+    pthread_mutex_lock(&m->mu);
+    m->connected = 0;
+    pthread_mutex_unlock(&m->mu);
+    if (m->cb.on_lost)
+        m->cb.on_lost(m->cb.ctx, cause);
+}
+
+static void on_connected(void *ctx, char *cause)
+{
+    (void)cause;
+    sb_mqtt *m = ctx;
+    pthread_mutex_lock(&m->mu);
+    int again = m->ever_connected;
+    m->connected = 1;
+    m->ever_connected = 1;
+    pthread_mutex_unlock(&m->mu);
+    if (again && m->cb.on_reconnected)
+        m->cb.on_reconnected(m->cb.ctx);
+}
+
+static void on_pub_ok(void *ctx, MQTTAsync_successData *r)
+{
+    (void)r;
+    struct pub_ctx *p = ctx;
+    if (p->m->cb.on_published)
+        p->m->cb.on_published(p->m->cb.ctx, p->tag, 1);
+}
+
+static void on_pub_fail(void *ctx, MQTTAsync_failureData *r)
+{
+    (void)r;
+    struct pub_ctx *p = ctx;
+    if (p->m->cb.on_published)
+        p->m->cb.on_published(p->m->cb.ctx, p->tag, 0);
+}
+
+/* The TLS library's own words, so that a bad certificate reads as one. */
+static int on_tls_error(const char *str, size_t len, void *u)
+{
+    sb_mqtt *m = u;
+    pthread_mutex_lock(&m->mu);
+    if (!m->tls_err[0]) {
+        size_t n = len < sizeof m->tls_err - 1 ? len : sizeof m->tls_err - 1;
+        memcpy(m->tls_err, str, n);
+        m->tls_err[n] = 0;
+        while (n && (m->tls_err[n - 1] == '\n' || m->tls_err[n - 1] == '\r'))
+            m->tls_err[--n] = 0;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return 0;
+}
+
+/* ---- public ------------------------------------------------------------------------------ */
+
+static sb_err translate(int rc)
+{
+    switch (rc) {
+    case MQTTASYNC_SUCCESS: return SB_OK;
+    case MQTTASYNC_NULL_PARAMETER:
+    case MQTTASYNC_BAD_STRUCTURE:
+    case MQTTASYNC_BAD_QOS:
+    case MQTTASYNC_BAD_PROTOCOL:
+    case MQTTASYNC_BAD_MQTT_OPTION:
+    case MQTTASYNC_WRONG_MQTT_VERSION:
+    case MQTTASYNC_SSL_NOT_SUPPORTED:
+        return SB_ERR_ARG;
+    default:
+        return SB_ERR_NET;
+    }
+}
+
+static const char *paho_reason(int rc)
+{
+    const char *s = MQTTAsync_strerror(rc);
+    return s ? s : "failure";
+}
+
+static void free_handle(sb_mqtt *m)
+{
+    if (m->h)
+        MQTTAsync_destroy(&m->h);
+    pthread_mutex_destroy(&m->mu);
+    pthread_cond_destroy(&m->cv);
+    free(m);
+}
+
+sb_err sb_mqtt_connect(sb_mqtt **out, const sb_mqtt_opts *opts, const sb_mqtt_callbacks *cb,
+                       char *err, size_t err_len)
+{
+    *out = NULL;
+    if (!opts || !opts->uri || !opts->client_id) {
+        snprintf(err, err_len, "no broker URI or client id");
+        return SB_ERR_ARG;
+    }
+    int tls = strncmp(opts->uri, "ssl://", 6) == 0 || strncmp(opts->uri, "mqtts://", 8) == 0;
+    if (!tls && strncmp(opts->uri, "tcp://", 6) != 0 && strncmp(opts->uri, "mqtt://", 7) != 0) {
+        snprintf(err, err_len, "broker URI '%s' must start with tcp:// or ssl://", opts->uri);
+        return SB_ERR_ARG;
+    }
+    if (!tls && (opts->cafile || opts->certfile || opts->keyfile)) {
+        snprintf(err, err_len, "--cafile/--cert/--key need an ssl:// broker URI, not '%s'",
+                 opts->uri);
+        return SB_ERR_ARG;
+    }
+    if (!!opts->certfile != !!opts->keyfile) {
+        snprintf(err, err_len, "mutual TLS needs both --cert and --key");
+        return SB_ERR_ARG;
+    }
+
+    /* Paho formats a trace line for its in-memory trace buffer at every step unless told
+     * that only errors matter; the formatting alone cost the gateway a tenth of its rate. */
+    MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
+    sb_mqtt *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, err_len, "out of memory");
+        return SB_ERR_NOMEM;
+    }
+    pthread_mutex_init(&m->mu, NULL);
+    pthread_cond_init(&m->cv, NULL);
+    if (cb)
+        m->cb = *cb;
+    snprintf(m->uri, sizeof m->uri, "%s", opts->uri);
+    for (int i = 0; i < 2; i++)
+        m->pub[i] = (struct pub_ctx){m, i};
+
+    MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
+    /* Paho counts every queued command against maxBufferedMessages (default 100), connected
+     * or not; our callers bound what they queue themselves (the device's --inflight). */
+    co.maxBufferedMessages = 1 << 24;
+    co.deleteOldestMessages = 0;
+    /* Publishes made while the broker is away are queued and sent on reconnection. */
+    co.sendWhileDisconnected = opts->auto_reconnect;
+    int rc = MQTTAsync_createWithOptions(&m->h, opts->uri, opts->client_id,
+                                         MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+    if (rc != MQTTASYNC_SUCCESS) {
+        snprintf(err, err_len, "cannot use broker URI '%s': %s", opts->uri, paho_reason(rc));
+        m->h = NULL;
+        free_handle(m);
+        return translate(rc) == SB_ERR_ARG ? SB_ERR_ARG : SB_ERR_NET;
+    }
+    MQTTAsync_setCallbacks(m->h, m, on_connection_lost, on_arrived, NULL);
+    MQTTAsync_setConnected(m->h, m, on_connected);
+
+    double timeout = opts->connect_timeout_s > 0 ? opts->connect_timeout_s : 5.0;
+    MQTTAsync_connectOptions conn = MQTTAsync_connectOptions_initializer;
+    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+    conn.keepAliveInterval = opts->keepalive_s > 0 ? opts->keepalive_s : 30;
+    conn.cleansession = !opts->persistent;
+    conn.connectTimeout = (int)(timeout + 0.999);
+    conn.automaticReconnect = opts->auto_reconnect;
+    conn.minRetryInterval = 1;
+    conn.maxRetryInterval = 2;
+    conn.onSuccess = on_op_success;
+    conn.onFailure = on_op_failure;
+    conn.context = m;
+    if (tls) {
+        ssl.trustStore = opts->cafile;
+        ssl.keyStore = opts->certfile;
+        ssl.privateKey = opts->keyfile;
+        ssl.enableServerCertAuth = 1;
+        ssl.verify = 1; /* the broker's certificate must name the host we asked for */
+        ssl.ssl_error_cb = on_tls_error;
+        ssl.ssl_error_context = m;
+        conn.ssl = &ssl;
+    }
+    op_begin(m);
+    rc = MQTTAsync_connect(m->h, &conn);
+    if (rc != MQTTASYNC_SUCCESS) {
+        snprintf(err, err_len, "cannot connect to %s: %s", opts->uri, paho_reason(rc));
+        free_handle(m);
+        return translate(rc);
+    }
+    if (!op_wait(m, timeout + 1.0)) {
+        snprintf(err, err_len, "cannot connect to %s: no answer within %.0f s", opts->uri,
+                 timeout);
+        free_handle(m);
+        return SB_ERR_TIMEOUT;
+    }
+    if (!m->op_ok) {
+        char why[240];
+        if (m->tls_err[0])
+            snprintf(why, sizeof why, "TLS: %s", m->tls_err);
+        else if (m->op_code > 0) /* a CONNACK return code: the broker answered but said no */
+            snprintf(why, sizeof why, "the broker refused the connection (CONNACK code %d%s)",
+                     m->op_code, m->op_code == 5 ? ": not authorised" : "");
+        else if (m->op_msg[0])
+            snprintf(why, sizeof why, "%s", m->op_msg);
+        else
+            snprintf(why, sizeof why, "%s",
+                     m->op_code == MQTTASYNC_FAILURE ? "connection refused or broker unreachable"
+                                                    : paho_reason(m->op_code));
+        snprintf(err, err_len, "cannot connect to %s: %s", opts->uri, why);
+        free_handle(m);
+        return SB_ERR_NET;
+    }
+    pthread_mutex_lock(&m->mu);
+    m->connected = 1;
+    m->ever_connected = 1;
+    pthread_mutex_unlock(&m->mu);
+    *out = m;
+    return SB_OK;
+}
+
+sb_err sb_mqtt_subscribe(sb_mqtt *m, const char *const *filters, int n, int qos, char *err,
+                         size_t err_len)
+{
+    int qoss[8];
+    if (n < 1 || n > 8 || qos < 0 || qos > 2) {
+        snprintf(err, err_len, "bad subscription request");
+        return SB_ERR_ARG;
+    }
+    for (int i = 0; i < n; i++)
+        qoss[i] = qos;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    ro.onSuccess = on_op_success;
+    ro.onFailure = on_op_failure;
+    ro.context = m;
+    op_begin(m);
+    int rc = MQTTAsync_subscribeMany(m->h, n, (char *const *)filters, qoss, &ro);
+    if (rc != MQTTASYNC_SUCCESS) {
+        snprintf(err, err_len, "cannot subscribe to %s: %s", filters[0], paho_reason(rc));
+        return translate(rc);
+    }
+    if (!op_wait(m, 10.0)) {
+        snprintf(err, err_len, "cannot subscribe to %s: no SUBACK within 10 s", filters[0]);
+        return SB_ERR_TIMEOUT;
+    }
+    if (!m->op_ok) {
+        snprintf(err, err_len, "the broker refused the subscription to %s", filters[0]);
+        return SB_ERR_NET;
+    }
+    return SB_OK;
+}
+
+sb_err sb_mqtt_publish(sb_mqtt *m, const char *topic, const void *payload, size_t len, int qos,
+                       int tag)
+{
+    if (len > 268435455u || qos < 0 || qos > 2 || tag < SB_MQTT_SILENT || tag > 1)
+        return SB_ERR_ARG;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    if (tag != SB_MQTT_SILENT) {
+        ro.onSuccess = on_pub_ok;
+        ro.onFailure = on_pub_fail;
+        ro.context = &m->pub[tag];
+    }
+    int rc = MQTTAsync_send(m->h, topic, (int)len, payload, qos, 0, &ro);
+    return translate(rc);
+}
+
+int sb_mqtt_is_connected(sb_mqtt *m)
+{
+    pthread_mutex_lock(&m->mu);
+    int c = m->connected;
+    pthread_mutex_unlock(&m->mu);
+    return c;
+}
+
+void sb_mqtt_close(sb_mqtt *m, double timeout_s)
+{
+    if (!m)
+        return;
+    if (MQTTAsync_isConnected(m->h)) {
+        MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+        d.timeout = (int)(timeout_s * 1000);
+        d.onSuccess = on_op_success;
+        d.onFailure = on_op_failure;
+        d.context = m;
+        op_begin(m);
+        if (MQTTAsync_disconnect(m->h, &d) == MQTTASYNC_SUCCESS)
+            op_wait(m, timeout_s + 1.0);
+    }
+    free_handle(m);
+}
+
+const char *sb_mqtt_version(void)
+{
+    static char version[32];
+    if (!version[0]) {
+        MQTTAsync_nameValue *info = MQTTAsync_getVersionInfo();
+        for (; info && info->name; info++)
+            if (strcmp(info->name, "Version") == 0)
+                snprintf(version, sizeof version, "%s", info->value);
+        if (!version[0])
+            snprintf(version, sizeof version, "unknown");
+    }
+    return version;
+}
