@@ -30,7 +30,6 @@
 /* At QoS 0 only every MARK_EVERY-th publish asks for its completion (see transport/mqtt.h);
  * the ring remembers how many had been published at each marked one. */
 #define MARK_EVERY 32
-#define MARK_RING 4096
 
 typedef struct rtt_slot {
     uint32_t epoch;
@@ -54,7 +53,7 @@ typedef struct dv {
     uint8_t hs_key[SB_HASH_BYTES];
     /* handshake */
     sb_hs_device hs;
-    int hs_pending, hs_tries;
+    int hs_pending, hs_tries, hello_due;
     uint32_t hs_epoch, next_epoch;
     uint64_t hs_sent_ns;
     /* session */
@@ -63,8 +62,8 @@ typedef struct dv {
     uint64_t epoch_start_ns, sent_in_epoch;
     /* publishing */
     uint64_t n, outstanding, done_ok, done_fail, next_due_ns;
-    uint64_t marks[MARK_RING]; /* QoS 0: d->n just after each marked publish */
-    unsigned mark_head, mark_tail;
+    uint64_t *marks; /* QoS 0: d->n just after each marked publish; a ring of mark_cap */
+    unsigned mark_head, mark_tail, mark_cap;
     /* counters */
     uint64_t handshakes, rekeys, hs_rejects, stray_accepts, echoes, rtt_unmatched;
     uint64_t echo_rejected[SB_REASONS];
@@ -171,7 +170,7 @@ static int hs_qos(const sb_fleet *f)
     return f->cfg.qos > 0 ? f->cfg.qos : 1;
 }
 
-/* ---- handshakes (under d->mu) ------------------------------------------------------------ */
+/* ---- handshakes (under d->mu; HELLOs go out in dev_unlock) ------------------------------------------------------------ */
 
 static void hs_send(dv *d, uint64_t now)
 {
@@ -187,8 +186,27 @@ static void hs_send(dv *d, uint64_t now)
     d->hs_pending = 1;
     d->hs_tries++;
     d->hs_sent_ns = now;
-    if (sb_mqtt_publish(d->m, d->t_hs, d->hs.hello, d->hs.hello_len, hs_qos(f), TAG_HS) != SB_OK)
+    d->hello_due = 1; /* published by dev_unlock, outside the lock */
+}
+
+/* Release d->mu, then publish a HELLO that hs_send prepared. Paho runs completion callbacks
+ * with its own mutex held, and those take d->mu: calling into Paho while holding d->mu would
+ * deadlock, so the caller's thread never does. */
+static void dev_unlock(dv *d)
+{
+    uint8_t hello[SB_HS_MAX_BYTES];
+    size_t len = 0;
+    if (d->hello_due) {
+        len = d->hs.hello_len;
+        memcpy(hello, d->hs.hello, len);
+        d->hello_due = 0;
+    }
+    pthread_mutex_unlock(&d->mu);
+    if (len && sb_mqtt_publish(d->m, d->t_hs, hello, len, hs_qos(d->f), TAG_HS) != SB_OK) {
+        pthread_mutex_lock(&d->mu);
         snprintf(d->fatal, sizeof d->fatal, "%s: cannot publish a HELLO", d->id);
+        pthread_mutex_unlock(&d->mu);
+    }
 }
 
 /* Retry a handshake whose ACCEPT is overdue, with a new epoch and fresh keys. */
@@ -281,6 +299,10 @@ static void on_echo(dv *d, const uint8_t *p, size_t len)
         d->rtt_unmatched++;
         return;
     }
+    if (!d->ring) {
+        d->rtt_unmatched++;
+        return;
+    }
     uint32_t up_epoch = sb_get_u32be(pt);
     uint64_t up_seq = sb_get_u64be(pt + 4);
     rtt_slot *sl = &d->ring[up_seq & d->ring_mask];
@@ -316,7 +338,7 @@ static void on_published(void *ctx, int tag, int ok)
     uint64_t done = 1;
     if (d->f->cfg.qos == 0 && d->mark_tail != d->mark_head) {
         /* Everything up to this mark has been written. */
-        uint64_t upto = d->marks[d->mark_tail++ % MARK_RING];
+        uint64_t upto = d->marks[d->mark_tail++ % d->mark_cap];
         uint64_t before = d->n - d->outstanding;
         done = upto > before ? upto - before : 0;
     }
@@ -418,8 +440,8 @@ sb_err sb_fleet_connect(sb_fleet **out, const sb_fleet_config *cfg, char *err, s
         rc = SB_ERR_NOMEM;
         goto fail_early;
     }
-    uint64_t ring = 1024;
-    while (ring < 4 * (uint64_t)f->cfg.inflight)
+    uint64_t ring = 256; /* more slots than echoes can be outstanding */
+    while (ring < 2 * (uint64_t)f->cfg.inflight)
         ring *= 2;
     uint32_t epoch0 = (uint32_t)time(NULL); /* no state across runs: epochs start at Unix time */
     for (unsigned i = 0; i < cfg->devices; i++) {
@@ -447,9 +469,17 @@ sb_err sb_fleet_connect(sb_fleet **out, const sb_fleet_config *cfg, char *err, s
         d->t_up = topic_dup(f->prefix, d->id, SB_TOPIC_UP);
         d->t_ack = topic_dup(f->prefix, d->id, SB_TOPIC_HS_ACK);
         d->t_down = topic_dup(f->prefix, d->id, SB_TOPIC_DOWN);
-        d->ring = calloc(ring, sizeof *d->ring);
-        d->ring_mask = ring - 1;
-        if (!d->t_hs || !d->t_up || !d->t_ack || !d->t_down || !d->ring) {
+        /* Memory per device matters with thousands of them: the send-time ring only when
+         * echoes are expected, the completion marks only at QoS 0. */
+        if (cfg->echo) {
+            d->ring = calloc(ring, sizeof *d->ring);
+            d->ring_mask = ring - 1;
+        }
+        d->mark_cap = f->cfg.inflight / MARK_EVERY + 4;
+        if (cfg->qos == 0)
+            d->marks = calloc(d->mark_cap, sizeof *d->marks);
+        if (!d->t_hs || !d->t_up || !d->t_ack || !d->t_down || (cfg->echo && !d->ring) ||
+            (cfg->qos == 0 && !d->marks)) {
             snprintf(err, err_len, "out of memory");
             rc = SB_ERR_NOMEM;
             goto fail;
@@ -464,13 +494,23 @@ sb_err sb_fleet_connect(sb_fleet **out, const sb_fleet_config *cfg, char *err, s
         mo.client_id = d->client_id;
         sb_mqtt_callbacks cb = {.ctx = d, .on_message = on_message, .on_published = on_published,
                                 .on_lost = on_lost, .on_reconnected = on_reconnected};
-        if ((rc = sb_mqtt_connect(&d->m, &mo, &cb, err, err_len)) != SB_OK)
-            goto fail;
-        const char *filters[2] = {d->t_ack, d->t_down};
-        if ((rc = sb_mqtt_subscribe(d->m, filters, f->cfg.echo ? 2 : 1, hs_qos(f), err,
-                                    err_len)) != SB_OK)
+        if ((rc = sb_mqtt_connect_begin(&d->m, &mo, &cb, err, err_len)) != SB_OK)
             goto fail;
     }
+    /* All connects are under way; now collect them, then the same for the subscriptions. */
+    for (unsigned i = 0; i < f->n; i++)
+        if ((rc = sb_mqtt_connect_end(f->d[i].m, err, err_len)) != SB_OK)
+            goto fail;
+    for (unsigned i = 0; i < f->n; i++) {
+        dv *d = &f->d[i];
+        const char *filters[2] = {d->t_ack, d->t_down};
+        if ((rc = sb_mqtt_subscribe_begin(d->m, filters, f->cfg.echo ? 2 : 1, hs_qos(f), err,
+                                          err_len)) != SB_OK)
+            goto fail;
+    }
+    for (unsigned i = 0; i < f->n; i++)
+        if ((rc = sb_mqtt_subscribe_end(f->d[i].m, err, err_len)) != SB_OK)
+            goto fail;
     f->t_connect1 = sb_now_ns();
     f->rss_connected = status_kb("VmRSS");
     *out = f;
@@ -513,7 +553,7 @@ sb_err sb_fleet_handshake(sb_fleet *f, volatile sig_atomic_t *stop, char *err, s
         dv *d = &f->d[i];
         pthread_mutex_lock(&d->mu);
         hs_send(d, sb_now_ns());
-        pthread_mutex_unlock(&d->mu);
+        dev_unlock(d);
     }
     for (;;) {
         uint64_t gen = current_gen(f);
@@ -524,7 +564,7 @@ sb_err sb_fleet_handshake(sb_fleet *f, volatile sig_atomic_t *stop, char *err, s
             pthread_mutex_lock(&d->mu);
             hs_check_timeout(d, now);
             ready += d->ready;
-            pthread_mutex_unlock(&d->mu);
+            dev_unlock(d);
         }
         sb_err rc = first_fatal(f, err, err_len);
         if (rc != SB_OK)
@@ -546,23 +586,24 @@ sb_err sb_fleet_handshake(sb_fleet *f, volatile sig_atomic_t *stop, char *err, s
 
 /* ---- publishing -------------------------------------------------------------------------- */
 
-/* Seal and publish as many messages of d as its window and rate allow (under d->mu). Returns
- * how many went out; *next_ns is lowered to when d wants to run again under a rate. */
+/* Seal and publish as many messages of d as its window and rate allow. Returns how many went
+ * out; *next_ns is lowered to when d wants to run again under a rate. Takes d->mu for the
+ * session and counters, and releases it around each publish (see dev_unlock). */
 static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
 {
     sb_fleet *f = d->f;
     const sb_fleet_config *c = &f->cfg;
     unsigned did = 0;
+    pthread_mutex_lock(&d->mu);
     hs_check_timeout(d, now);
-    if (d->fatal[0] || !d->ready)
-        return 0;
-    if (!d->hs_pending &&
+    if (d->ready && !d->fatal[0] && !d->hs_pending &&
         ((c->rekey_messages && d->sent_in_epoch >= c->rekey_messages) ||
          (c->rekey_s > 0 && now - d->epoch_start_ns >= (uint64_t)(c->rekey_s * 1e9)) ||
          sb_session_rekey_due(&d->sess, 1024)))
         hs_send(d, now);
     uint64_t period = c->rate_hz > 0 ? (uint64_t)(1e9 / c->rate_hz) : 0;
-    while (d->n < c->messages && d->outstanding < c->inflight && did < 64) {
+    while (d->ready && !d->fatal[0] && d->n < c->messages && d->outstanding < c->inflight &&
+           did < 64) {
         if (period && now < d->next_due_ns) {
             if (d->next_due_ns < *next_ns)
                 *next_ns = d->next_due_ns;
@@ -583,26 +624,23 @@ static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
             break;
         }
         uint64_t t = sb_now_ns();
-        rtt_slot *sl = &d->ring[seq & d->ring_mask];
-        sl->epoch = epoch;
-        sl->seq = seq;
-        sl->t_ns = t;
+        if (d->ring) {
+            rtt_slot *sl = &d->ring[seq & d->ring_mask];
+            sl->epoch = epoch;
+            sl->seq = seq;
+            sl->t_ns = t;
+        }
         d->outstanding++;
         int tag = TAG_UP;
         if (c->qos == 0) {
-            /* Mark every MARK_EVERY-th message, the last one, and any that fills the window. */
+            /* Mark every MARK_EVERY-th message, the last one, any that fills the window, and
+             * any when no mark is pending (so a completion always comes back). */
             int mark = (d->n + 1) % MARK_EVERY == 0 || d->n + 1 == c->messages ||
-                       d->outstanding >= c->inflight ||
-                       (d->mark_head - d->mark_tail) == 0;
-            if (mark && d->mark_head - d->mark_tail < MARK_RING)
-                d->marks[d->mark_head++ % MARK_RING] = d->n + 1;
+                       d->outstanding >= c->inflight || d->mark_head == d->mark_tail;
+            if (mark && d->mark_head - d->mark_tail < d->mark_cap)
+                d->marks[d->mark_head++ % d->mark_cap] = d->n + 1;
             else
                 tag = SB_MQTT_SILENT;
-        }
-        if (sb_mqtt_publish(d->m, d->t_up, f->wire, wl, c->qos, tag) != SB_OK) {
-            d->outstanding--;
-            snprintf(d->fatal, sizeof d->fatal, "%s: cannot publish (connection lost?)", d->id);
-            break;
         }
         if (!f->t_first_pub)
             f->t_first_pub = t;
@@ -611,7 +649,18 @@ static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
         d->sent_in_epoch++;
         d->next_due_ns += period;
         did++;
+        /* f->wire belongs to this thread alone, so it can be published unlocked. */
+        dev_unlock(d);
+        sb_err prc = sb_mqtt_publish(d->m, d->t_up, f->wire, wl, c->qos, tag);
+        pthread_mutex_lock(&d->mu);
+        if (prc != SB_OK) {
+            d->outstanding--;
+            d->done_fail++;
+            snprintf(d->fatal, sizeof d->fatal, "%s: cannot publish (connection lost?)", d->id);
+            break;
+        }
     }
+    dev_unlock(d);
     return did;
 }
 
@@ -647,8 +696,8 @@ sb_err sb_fleet_publish(sb_fleet *f, volatile sig_atomic_t *stop, char *err, siz
         uint64_t published = 0;
         for (unsigned i = 0; i < f->n; i++) {
             dv *d = &f->d[i];
-            pthread_mutex_lock(&d->mu);
             did += pump(d, now, &next);
+            pthread_mutex_lock(&d->mu);
             left += !d->fatal[0] && d->n < c->messages;
             published += d->n;
             pthread_mutex_unlock(&d->mu);
@@ -676,7 +725,7 @@ sb_err sb_fleet_publish(sb_fleet *f, volatile sig_atomic_t *stop, char *err, siz
         for (unsigned i = 0; i < f->n; i++) { /* a rekey may still be in flight */
             pthread_mutex_lock(&f->d[i].mu);
             hs_check_timeout(&f->d[i], now);
-            pthread_mutex_unlock(&f->d[i].mu);
+            dev_unlock(&f->d[i]);
         }
         wait_progress(f, gen, now + 20 * 1000000);
     }
@@ -818,11 +867,18 @@ void sb_fleet_free(sb_fleet *f)
 {
     if (!f)
         return;
-    for (unsigned i = 0; i < f->n; i++) /* first stop all callbacks */
-        if (f->d[i].m) {
+    sb_mqtt **ms = calloc(f->n ? f->n : 1, sizeof *ms);
+    for (unsigned i = 0; i < f->n; i++) /* first stop all callbacks, all connections at once */
+        if (ms) {
+            ms[i] = f->d[i].m;
+            f->d[i].m = NULL;
+        } else if (f->d[i].m) {
             sb_mqtt_close(f->d[i].m, 1.0);
             f->d[i].m = NULL;
         }
+    if (ms)
+        sb_mqtt_close_many(ms, f->n, 1.0);
+    free(ms);
     for (unsigned i = 0; i < f->n; i++) {
         dv *d = &f->d[i];
         if (d->has_session)
@@ -833,6 +889,7 @@ void sb_fleet_free(sb_fleet *f)
         free(d->t_ack);
         free(d->t_down);
         free(d->ring);
+        free(d->marks);
         free(d->rtt.v);
         free(d->hs_lat.v);
         pthread_mutex_destroy(&d->mu);

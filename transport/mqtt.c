@@ -19,9 +19,12 @@ struct sb_mqtt {
     pthread_cond_t cv;
     int op_done, op_ok, op_code; /* the one blocking operation in progress */
     char op_msg[200];
+    char op_what[256];
     char tls_err[200];
     int connected, ever_connected;
     char uri[256];
+    double timeout_s;
+    int tls;
     struct pub_ctx { struct sb_mqtt *m; int tag; } pub[2];
 };
 
@@ -187,8 +190,8 @@ static void free_handle(sb_mqtt *m)
     free(m);
 }
 
-sb_err sb_mqtt_connect(sb_mqtt **out, const sb_mqtt_opts *opts, const sb_mqtt_callbacks *cb,
-                       char *err, size_t err_len)
+sb_err sb_mqtt_connect_begin(sb_mqtt **out, const sb_mqtt_opts *opts,
+                             const sb_mqtt_callbacks *cb, char *err, size_t err_len)
 {
     *out = NULL;
     if (!opts || !opts->uri || !opts->client_id) {
@@ -266,6 +269,8 @@ sb_err sb_mqtt_connect(sb_mqtt **out, const sb_mqtt_opts *opts, const sb_mqtt_ca
         ssl.ssl_error_context = m;
         conn.ssl = &ssl;
     }
+    m->timeout_s = timeout;
+    m->tls = tls;
     op_begin(m);
     rc = MQTTAsync_connect(m->h, &conn);
     if (rc != MQTTASYNC_SUCCESS) {
@@ -273,39 +278,77 @@ sb_err sb_mqtt_connect(sb_mqtt **out, const sb_mqtt_opts *opts, const sb_mqtt_ca
         free_handle(m);
         return translate(rc);
     }
-    if (!op_wait(m, timeout + 1.0)) {
-        snprintf(err, err_len, "cannot connect to %s: no answer within %.0f s", opts->uri,
-                 timeout);
-        free_handle(m);
+    *out = m;
+    return SB_OK;
+}
+
+/* OpenSSL's error strings end in a source path; keep the reason. */
+static void tls_reason(const char *raw, char *out, size_t cap)
+{
+    const char *p = strstr(raw, "certificate verify failed");
+    if (p) {
+        snprintf(out, cap, "the broker's certificate did not verify against the CA file "
+                           "(certificate verify failed)");
+        return;
+    }
+    snprintf(out, cap, "%s", raw);
+    char *src = strstr(out, ":../");
+    if (src)
+        *src = 0;
+}
+
+sb_err sb_mqtt_connect_end(sb_mqtt *m, char *err, size_t err_len)
+{
+    if (!op_wait(m, m->timeout_s + 1.0)) {
+        snprintf(err, err_len, "cannot connect to %s: no answer within %.0f s", m->uri,
+                 m->timeout_s);
         return SB_ERR_TIMEOUT;
     }
     if (!m->op_ok) {
-        char why[240];
-        if (m->tls_err[0])
-            snprintf(why, sizeof why, "TLS: %s", m->tls_err);
-        else if (m->op_code > 0) /* a CONNACK return code: the broker answered but said no */
+        char why[480];
+        if (m->tls_err[0]) {
+            char r[240];
+            tls_reason(m->tls_err, r, sizeof r);
+            snprintf(why, sizeof why, "TLS: %s", r);
+        } else if (m->op_code > 0) { /* a CONNACK return code: the broker answered but said no */
             snprintf(why, sizeof why, "the broker refused the connection (CONNACK code %d%s)",
                      m->op_code, m->op_code == 5 ? ": not authorised" : "");
-        else if (m->op_msg[0])
+        } else if (m->tls) {
+            snprintf(why, sizeof why, "%s; the broker closed the TLS connection (is a client "
+                                      "certificate required, or is --cert from another CA?)",
+                     m->op_msg[0] ? m->op_msg : paho_reason(m->op_code));
+        } else if (m->op_msg[0]) {
             snprintf(why, sizeof why, "%s", m->op_msg);
-        else
+        } else {
             snprintf(why, sizeof why, "%s",
                      m->op_code == MQTTASYNC_FAILURE ? "connection refused or broker unreachable"
                                                     : paho_reason(m->op_code));
-        snprintf(err, err_len, "cannot connect to %s: %s", opts->uri, why);
-        free_handle(m);
+        }
+        snprintf(err, err_len, "cannot connect to %s: %s", m->uri, why);
         return SB_ERR_NET;
     }
     pthread_mutex_lock(&m->mu);
     m->connected = 1;
     m->ever_connected = 1;
     pthread_mutex_unlock(&m->mu);
-    *out = m;
     return SB_OK;
 }
 
-sb_err sb_mqtt_subscribe(sb_mqtt *m, const char *const *filters, int n, int qos, char *err,
-                         size_t err_len)
+sb_err sb_mqtt_connect(sb_mqtt **out, const sb_mqtt_opts *opts, const sb_mqtt_callbacks *cb,
+                       char *err, size_t err_len)
+{
+    sb_err rc = sb_mqtt_connect_begin(out, opts, cb, err, err_len);
+    if (rc != SB_OK)
+        return rc;
+    if ((rc = sb_mqtt_connect_end(*out, err, err_len)) != SB_OK) {
+        sb_mqtt_close(*out, 0);
+        *out = NULL;
+    }
+    return rc;
+}
+
+sb_err sb_mqtt_subscribe_begin(sb_mqtt *m, const char *const *filters, int n, int qos,
+                               char *err, size_t err_len)
 {
     int qoss[8];
     if (n < 1 || n > 8 || qos < 0 || qos > 2) {
@@ -314,6 +357,7 @@ sb_err sb_mqtt_subscribe(sb_mqtt *m, const char *const *filters, int n, int qos,
     }
     for (int i = 0; i < n; i++)
         qoss[i] = qos;
+    snprintf(m->op_what, sizeof m->op_what, "%s", filters[0]);
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     ro.onSuccess = on_op_success;
     ro.onFailure = on_op_failure;
@@ -324,15 +368,27 @@ sb_err sb_mqtt_subscribe(sb_mqtt *m, const char *const *filters, int n, int qos,
         snprintf(err, err_len, "cannot subscribe to %s: %s", filters[0], paho_reason(rc));
         return translate(rc);
     }
+    return SB_OK;
+}
+
+sb_err sb_mqtt_subscribe_end(sb_mqtt *m, char *err, size_t err_len)
+{
     if (!op_wait(m, 10.0)) {
-        snprintf(err, err_len, "cannot subscribe to %s: no SUBACK within 10 s", filters[0]);
+        snprintf(err, err_len, "cannot subscribe to %s: no SUBACK within 10 s", m->op_what);
         return SB_ERR_TIMEOUT;
     }
     if (!m->op_ok) {
-        snprintf(err, err_len, "the broker refused the subscription to %s", filters[0]);
+        snprintf(err, err_len, "the broker refused the subscription to %s", m->op_what);
         return SB_ERR_NET;
     }
     return SB_OK;
+}
+
+sb_err sb_mqtt_subscribe(sb_mqtt *m, const char *const *filters, int n, int qos, char *err,
+                         size_t err_len)
+{
+    sb_err rc = sb_mqtt_subscribe_begin(m, filters, n, qos, err, err_len);
+    return rc != SB_OK ? rc : sb_mqtt_subscribe_end(m, err, err_len);
 }
 
 sb_err sb_mqtt_publish(sb_mqtt *m, const char *topic, const void *payload, size_t len, int qos,
@@ -358,21 +414,39 @@ int sb_mqtt_is_connected(sb_mqtt *m)
     return c;
 }
 
+static int disconnect_begin(sb_mqtt *m, double timeout_s)
+{
+    if (!MQTTAsync_isConnected(m->h))
+        return 0;
+    MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+    d.timeout = (int)(timeout_s * 1000);
+    d.onSuccess = on_op_success;
+    d.onFailure = on_op_failure;
+    d.context = m;
+    op_begin(m);
+    return MQTTAsync_disconnect(m->h, &d) == MQTTASYNC_SUCCESS;
+}
+
 void sb_mqtt_close(sb_mqtt *m, double timeout_s)
 {
-    if (!m)
-        return;
-    if (MQTTAsync_isConnected(m->h)) {
-        MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
-        d.timeout = (int)(timeout_s * 1000);
-        d.onSuccess = on_op_success;
-        d.onFailure = on_op_failure;
-        d.context = m;
-        op_begin(m);
-        if (MQTTAsync_disconnect(m->h, &d) == MQTTASYNC_SUCCESS)
-            op_wait(m, timeout_s + 1.0);
+    sb_mqtt_close_many(&m, 1, timeout_s);
+}
+
+void sb_mqtt_close_many(sb_mqtt **ms, size_t n, double timeout_s)
+{
+    uint8_t *waiting = calloc(n ? n : 1, 1);
+    for (size_t i = 0; i < n; i++)
+        if (ms[i] && disconnect_begin(ms[i], timeout_s) && waiting)
+            waiting[i] = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!ms[i])
+            continue;
+        if (!waiting || waiting[i])
+            op_wait(ms[i], timeout_s + 1.0);
+        free_handle(ms[i]);
+        ms[i] = NULL;
     }
-    free_handle(m);
+    free(waiting);
 }
 
 const char *sb_mqtt_version(void)

@@ -48,9 +48,19 @@ typedef struct sb_mqtt_opts {
 sb_err sb_mqtt_connect(sb_mqtt **out, const sb_mqtt_opts *opts, const sb_mqtt_callbacks *cb,
                        char *err, size_t err_len);
 
-/* Subscribe to n topic filters at qos and wait for the broker's SUBACK. */
+/* The same in two steps, so that many connections can be opened at once: Paho's receive
+ * thread takes up to a second to notice each new socket, so connecting a thousand devices one
+ * after the other takes many minutes. After a failed _end the caller closes m. */
+sb_err sb_mqtt_connect_begin(sb_mqtt **out, const sb_mqtt_opts *opts,
+                             const sb_mqtt_callbacks *cb, char *err, size_t err_len);
+sb_err sb_mqtt_connect_end(sb_mqtt *m, char *err, size_t err_len);
+
+/* Subscribe to n topic filters at qos and wait for the broker's SUBACK; or in two steps. */
 sb_err sb_mqtt_subscribe(sb_mqtt *m, const char *const *filters, int n, int qos, char *err,
                          size_t err_len);
+sb_err sb_mqtt_subscribe_begin(sb_mqtt *m, const char *const *filters, int n, int qos,
+                               char *err, size_t err_len);
+sb_err sb_mqtt_subscribe_end(sb_mqtt *m, char *err, size_t err_len);
 
 /* Queue a publish; on_published reports its end with tag (0 or 1, the caller's choice: e.g.
  * telemetry and handshakes), or not at all with SB_MQTT_SILENT. Paho copies the payload.
@@ -67,6 +77,9 @@ int sb_mqtt_is_connected(sb_mqtt *m);
 /* Disconnect (waiting up to timeout_s for queued publishes to go out) and free. NULL is a
  * no-op. */
 void sb_mqtt_close(sb_mqtt *m, double timeout_s);
+
+/* Close n connections at once (entries may be NULL; all are set to NULL). */
+void sb_mqtt_close_many(sb_mqtt **ms, size_t n, double timeout_s);
 
 /* The Paho library version, e.g. "1.3.11". */
 const char *sb_mqtt_version(void);
