@@ -48,7 +48,7 @@ FLAGS_FILE := $(OUT)/.flags
 FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(LIBS)
 $(shell mkdir -p $(OUT); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
-.PHONY: all test deps bench clean experiments
+.PHONY: all test deps bench bench-mqtt clean experiments
 # Keep test and bench objects: they are intermediates of pattern rules, which make would delete.
 .SECONDARY:
 all: $(BIN)
@@ -88,6 +88,12 @@ test: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BINS)
+
+# Messages/s through the private broker against a mosquitto_pub/mosquitto_sub baseline, and the
+# 1000-device handshake storm (raw rows in results/bench/mqtt_*.csv).
+bench-mqtt: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@tests/bench/mqtt.sh $(BIN) results/bench
 
 # Until the config-driven runner exists, the experiment is the cipher-level one: the matrix of
 # what each library offers, and the time per seal and open of every available pair.

@@ -111,7 +111,8 @@ enum {
     "  --count N            messages per device (default 1000)\n"                             \
     "  --size BYTES         plaintext bytes per message (default 256)\n"                      \
     "  --rate HZ            messages per second per device (default: as fast as possible)\n"  \
-    "  --rekey-messages N   new handshake every N messages\n"                                  \
+    "  --rekey-messages N   new handshake after N messages in an epoch; sealing goes on under\n" \
+    "                       the old epoch until the ACCEPT, up to 2N, then waits for it\n"    \
     "  --rekey-seconds S    new handshake every S seconds\n"                                   \
     "  --inflight N         publishes per device not yet finished (default 1024)\n"            \
     "  --hs-timeout S       resend a HELLO after S seconds without ACCEPT, 3 tries (default 5)\n" \

@@ -602,8 +602,12 @@ static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
          sb_session_rekey_due(&d->sess, 1024)))
         hs_send(d, now);
     uint64_t period = c->rate_hz > 0 ? (uint64_t)(1e9 / c->rate_hz) : 0;
+    /* While a rekey is pending the device keeps sealing under the old epoch (PROTOCOL.md §3),
+     * but no epoch carries more than twice --rekey-messages: past that it waits for the
+     * ACCEPT, so that "rekey every N" bounds what one key protects. */
+    uint64_t epoch_cap = c->rekey_messages ? 2 * c->rekey_messages : UINT64_MAX;
     while (d->ready && !d->fatal[0] && d->n < c->messages && d->outstanding < c->inflight &&
-           did < 64) {
+           d->sent_in_epoch < epoch_cap && did < 64) {
         if (period && now < d->next_due_ns) {
             if (d->next_due_ns < *next_ns)
                 *next_ns = d->next_due_ns;
@@ -672,7 +676,7 @@ static int drained(sb_fleet *f)
         uint64_t rej = 0;
         for (int r = 0; r < SB_REASONS; r++)
             rej += d->echo_rejected[r];
-        int busy = !d->fatal[0] && (d->outstanding ||
+        int busy = !d->fatal[0] && (d->outstanding || d->hs_pending || d->hello_due ||
                                     (f->cfg.echo && d->echoes + rej < d->n));
         pthread_mutex_unlock(&d->mu);
         if (busy)
