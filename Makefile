@@ -84,7 +84,7 @@ endif
 
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BINS)
-	@OUT=$(OUT) tests/run.sh
+	@OUT=$(OUT) ASAN_OPTIONS=suppressions=$(CURDIR)/tests/asan.supp tests/run.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BINS)

@@ -182,19 +182,41 @@ static sb_err ossl_hkdf_expand(const uint8_t prk[SB_HASH_BYTES], const uint8_t *
 
 /* ---- ChaCha20 ---------------------------------------------------------------------------------- */
 
+static pthread_key_t chacha_key;
+static pthread_once_t chacha_key_once = PTHREAD_ONCE_INIT;
+
+static void chacha_ctx_free(void *ctx)
+{
+    EVP_CIPHER_CTX_free(ctx);
+}
+
+static void chacha_key_make(void)
+{
+    pthread_key_create(&chacha_key, chacha_ctx_free);
+}
+
 static sb_err ossl_chacha20_xor(const uint8_t key[32], const uint8_t nonce[SB_NONCE_BYTES],
                                 uint32_t counter, const uint8_t *in, size_t n, uint8_t *out)
 {
     /* OpenSSL's ChaCha20 IV is the 32-bit block counter (little-endian) then the nonce. One
-     * context per thread, re-keyed per call: allocating one per message would be measured. */
-    static __thread EVP_CIPHER_CTX *ctx;
+     * context per thread, re-keyed per call: allocating one per message would be measured.
+     * A thread-specific key frees it when the thread ends (Paho's threads end with their
+     * clients). */
     static const uint8_t zero_key[32];
     uint8_t iv[16];
     int len = 0;
     if (ossl_setup() != SB_OK || !ossl.chacha20)
         return SB_ERR_BACKEND;
-    if (!ctx && !(ctx = EVP_CIPHER_CTX_new()))
-        return fail(SB_ERR_NOMEM);
+    pthread_once(&chacha_key_once, chacha_key_make);
+    EVP_CIPHER_CTX *ctx = pthread_getspecific(chacha_key);
+    if (!ctx) {
+        if (!(ctx = EVP_CIPHER_CTX_new()))
+            return fail(SB_ERR_NOMEM);
+        if (pthread_setspecific(chacha_key, ctx) != 0) {
+            EVP_CIPHER_CTX_free(ctx);
+            return fail(SB_ERR_NOMEM);
+        }
+    }
     iv[0] = (uint8_t)counter; iv[1] = (uint8_t)(counter >> 8);
     iv[2] = (uint8_t)(counter >> 16); iv[3] = (uint8_t)(counter >> 24);
     memcpy(iv + 4, nonce, SB_NONCE_BYTES);

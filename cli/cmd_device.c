@@ -82,6 +82,7 @@ static int run(int argc, char **argv)
     json_object_set_new(o, "paho", json_string(sb_mqtt_version()));
     json_dumpf(o, stdout, JSON_COMPACT);
     fputc('\n', stdout);
+    fflush(stdout); /* before the teardown, so that nothing measured can be lost */
     json_decref(o);
 out:
     sb_fleet_free(f);

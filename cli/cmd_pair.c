@@ -214,6 +214,7 @@ static int run(int argc, char **argv)
 done:
     json_dumpf(out, stdout, JSON_COMPACT);
     fputc('\n', stdout);
+    fflush(stdout); /* before the teardown, so that nothing measured can be lost */
     json_decref(out);
     sb_fleet_free(f);
     sb_gateway_free(g);

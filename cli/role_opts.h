@@ -44,7 +44,7 @@ enum {
     "  --cert FILE          ssl://: client certificate, for mutual TLS (with --key)\n"         \
     "  --key FILE           ssl://: client private key\n"                                       \
     "  --prefix P           topic prefix (default sealbench): topics P/D/hs, P/D/up, ...\n"    \
-    "  --backend NAME       openssl, libsodium or mbedtls (default openssl)\n"                 \
+    "  --backend NAME       openssl, sodium or mbedtls (default openssl)\n"                 \
     "  --keys FILE          pre-shared keys, one 'device_id psk_hex' per line\n"               \
     "  --no-auth            no PSK (32 zero bytes): open to a man in the middle; every\n"      \
     "                       result says auth=none\n"                                            \

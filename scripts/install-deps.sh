@@ -18,6 +18,8 @@ PACKAGES=(
     libpaho-mqtt-dev
     mosquitto
     mosquitto-clients
+    procps
+    python3
 )
 
 missing=()

@@ -41,6 +41,8 @@ run interop "$OUT/tests/test_interop"
 run cli tests/test_cli.sh "$BIN"
 run broker tests/test_broker.sh "$BIN"
 run tls tests/test_tls.sh "$BIN"
+run transport "$OUT/tests/test_transport"
+run mqtt tests/test_mqtt.sh "$BIN"
 
 if [ ${#broken[@]} -gt 0 ]; then
     echo "failing: ${broken[*]}"

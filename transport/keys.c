@@ -95,11 +95,13 @@ sb_err sb_keyfile_load(sb_keyfile *kf, const char *path, char *err, size_t err_l
         }
         sb_key_entry *e = &kf->v[kf->n];
         if (sb_hex_decode(f[1], e->psk, SB_PSK_BYTES) != SB_PSK_BYTES) {
+            sb_wipe(e, sizeof *e); /* not yet counted in kf->n, so free would not wipe it */
             snprintf(err, err_len, "%s:%zu: the PSK of '%s' has a character that is not a hex digit",
                      path, lineno, f[0]);
             goto out;
         }
         snprintf(e->id, sizeof e->id, "%s", f[0]);
+        e->line = lineno;
         kf->n++;
         sb_wipe(line, line_cap);
     }
@@ -116,7 +118,9 @@ sb_err sb_keyfile_load(sb_keyfile *kf, const char *path, char *err, size_t err_l
     qsort(kf->v, kf->n, sizeof *kf->v, by_id);
     for (size_t i = 1; i < kf->n; i++)
         if (strcmp(kf->v[i - 1].id, kf->v[i].id) == 0) {
-            snprintf(err, err_len, "%s: device '%s' is listed twice", path, kf->v[i].id);
+            size_t a = kf->v[i - 1].line, b = kf->v[i].line;
+            snprintf(err, err_len, "%s:%zu: device '%s' is listed twice (first on line %zu)",
+                     path, a > b ? a : b, kf->v[i].id, a < b ? a : b);
             goto out;
         }
     rc = SB_OK;

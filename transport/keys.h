@@ -15,6 +15,7 @@
 typedef struct sb_key_entry {
     char id[SB_DEVICE_ID_MAX + 1];
     uint8_t psk[SB_PSK_BYTES];
+    size_t line; /* where it was read, for error messages */
 } sb_key_entry;
 
 typedef struct sb_keyfile {

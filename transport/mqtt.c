@@ -318,7 +318,10 @@ sb_err sb_mqtt_connect_end(sb_mqtt *m, char *err, size_t err_len)
                                       "certificate required, or is --cert from another CA?)",
                      m->op_msg[0] ? m->op_msg : paho_reason(m->op_code));
         } else if (m->op_msg[0]) {
-            snprintf(why, sizeof why, "%s", m->op_msg);
+            snprintf(why, sizeof why, "%s%s", m->op_msg,
+                     strstr(m->op_msg, "connect") ? " (is a broker listening there, and is it "
+                                                    "plain TCP rather than TLS?)"
+                                                  : "");
         } else {
             snprintf(why, sizeof why, "%s",
                      m->op_code == MQTTASYNC_FAILURE ? "connection refused or broker unreachable"

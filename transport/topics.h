@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "protocol/handshake.h"
+#include "protocol/session.h" /* SB_TOPIC_MAX */
 
 typedef enum sb_topic_kind {
     SB_TOPIC_NONE = 0, /* not one of ours */

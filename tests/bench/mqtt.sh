@@ -61,11 +61,11 @@ baseline() { # qos rep
     # hundred messages/s here), so its run is kept short.
     [ "$1" = 0 ] || n=$((N < 2000 ? N : 2000))
     head -n "$n" "$WORK/lines.txt" >"$WORK/lines.now"
-    timeout 120 mosquitto_sub -L "${URI/tcp:/mqtt:}/bench/base" -q "$1" -C "$n" >"$WORK/sub.out" &
+    timeout -k 5 120 mosquitto_sub -L "${URI/tcp:/mqtt:}/bench/base" -q "$1" -C "$n" >"$WORK/sub.out" &
     local sp=$!
     sleep 0.3
     t0=$(date +%s%N)
-    timeout 120 mosquitto_pub -L "${URI/tcp:/mqtt:}/bench/base" -q "$1" -l <"$WORK/lines.now"
+    timeout -k 5 120 mosquitto_pub -L "${URI/tcp:/mqtt:}/bench/base" -q "$1" -l <"$WORK/lines.now"
     wait "$sp" || true
     t1=$(date +%s%N)
     got=$(wc -l <"$WORK/sub.out")
@@ -73,11 +73,11 @@ baseline() { # qos rep
 }
 
 sealed() { # suite qos rep
-    timeout 180 "$BIN" gateway --broker "$URI" --keys "$WORK/keys.txt" --backend "$BACKEND" \
+    timeout -k 5 180 "$BIN" gateway --broker "$URI" --keys "$WORK/keys.txt" --backend "$BACKEND" \
         --suite "$1" --qos "$2" --expect "$N" --duration 120 >"$WORK/gw.json" 2>"$WORK/gw.err" &
     local gp=$!
     for _ in $(seq 100); do grep -q ready "$WORK/gw.err" 2>/dev/null && break; sleep 0.05; done
-    timeout 180 "$BIN" device --broker "$URI" --keys "$WORK/keys.txt" --backend "$BACKEND" \
+    timeout -k 5 180 "$BIN" device --broker "$URI" --keys "$WORK/keys.txt" --backend "$BACKEND" \
         --suite "$1" --qos "$2" --count "$N" --size 256 >"$WORK/dev.json"
     wait "$gp"
     $PY - "$WORK/gw.json" "$WORK/dev.json" "$1" "$2" "$3" "$N" "$BACKEND" "$VERSION" >>"$CSV" <<'EOF'
@@ -115,7 +115,7 @@ for rep in $(seq 3); do
         --backend "$BACKEND" --expect "$DEVICES" --duration 120 >"$WORK/gw.json" 2>"$WORK/gw.err" &
     gp=$!
     for _ in $(seq 100); do grep -q ready "$WORK/gw.err" 2>/dev/null && break; sleep 0.05; done
-    timeout 300 "$BIN" device --broker "$URI" --keys "$WORK/keys.txt" --backend "$BACKEND" \
+    timeout -k 5 300 "$BIN" device --broker "$URI" --keys "$WORK/keys.txt" --backend "$BACKEND" \
         --devices "$DEVICES" --count 1 >"$WORK/dev.json"
     wait "$gp"
     $PY - "$WORK/dev.json" "$WORK/gw.json" "$WORK/gw.time" "$rep" >>"$STORM" <<'EOF'
