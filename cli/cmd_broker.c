@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/role_opts.h"
 #include "transport/broker.h"
 
 static int run(int argc, char **argv);
@@ -36,11 +37,6 @@ const sb_command sb_cmd_broker = {
 };
 
 static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-    stop_requested = sig;
-}
 
 static int run(int argc, char **argv)
 {
@@ -91,13 +87,7 @@ static int run(int argc, char **argv)
         return cli_usage_error("broker", "--require-cert needs --tls-cafile");
 
     /* Our handlers first: the broker module leaves a program's own handlers in place. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    cli_catch_stop(&stop_requested);
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);

@@ -60,8 +60,9 @@ static int run(int argc, char **argv)
         return rc;
 
     volatile sig_atomic_t stop = 0;
-    cli_catch_stop(&stop);
-    cli_raise_nofile();
+    sb_broker unused; /* --broker is required, so no private broker is started */
+    const char *uri;
+    cli_role_begin(&r, &stop, 0, &unused, &uri);
     char err[512];
     sb_fleet_config fc = cli_fleet_config(&r, &fl, r.broker);
     sb_fleet *f = NULL;

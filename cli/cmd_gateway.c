@@ -86,23 +86,15 @@ static int run(int argc, char **argv)
         return rc;
 
     volatile sig_atomic_t stop = 0;
-    cli_catch_stop(&stop);
-    cli_raise_nofile();
     sb_broker broker;
-    memset(&broker, 0, sizeof broker);
     char err[512];
-    const char *uri = r.broker;
+    const char *uri;
     int exit_code = 1;
     sb_gateway *g = NULL;
-    if (!uri) {
-        sb_broker_opts bo = {0};
-        if (sb_broker_start(&broker, &bo, err, sizeof err) != SB_OK) {
-            fprintf(stderr, "sealbench gateway: %s\n", err);
-            goto out;
-        }
-        uri = broker.uri;
+    if (cli_role_begin(&r, &stop, 0, &broker, &uri))
+        goto out;
+    if (!r.broker)
         fprintf(stderr, "gateway: private broker %s (mosquitto %s)\n", uri, broker.version);
-    }
     sb_gateway_config gc = cli_gateway_config(&r, uri);
     gc.verify = verify;
     gc.max_devices = (size_t)max_devices;

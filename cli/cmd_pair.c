@@ -145,24 +145,15 @@ static int run(int argc, char **argv)
     gr.have_keys = r.have_keys;
 
     volatile sig_atomic_t stop = 0;
-    cli_catch_stop(&stop);
-    cli_raise_nofile();
     sb_broker broker;
-    memset(&broker, 0, sizeof broker);
     char err[512];
-    const char *uri = r.broker;
+    const char *uri;
     int exit_code = 1;
     sb_gateway *g = NULL;
     sb_fleet *f = NULL;
     json_t *out = json_object();
-    if (!uri) {
-        sb_broker_opts bo = {.persistence = persistence};
-        if (sb_broker_start(&broker, &bo, err, sizeof err) != SB_OK) {
-            fprintf(stderr, "sealbench pair: %s\n", err);
-            goto done;
-        }
-        uri = broker.uri;
-    }
+    if (cli_role_begin(&r, &stop, persistence, &broker, &uri))
+        goto done;
     json_t *bj = json_object();
     json_object_set_new(bj, "uri", json_string(uri));
     json_object_set_new(bj, "private", json_boolean(!r.broker));

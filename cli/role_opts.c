@@ -331,3 +331,22 @@ sb_gateway_config cli_gateway_config(const cli_role *r, const char *uri)
                            .mqtt = cli_role_mqtt(r, uri)};
     return c;
 }
+
+int cli_role_begin(const cli_role *r, volatile sig_atomic_t *stop, int persistence,
+                   sb_broker *b, const char **uri)
+{
+    cli_catch_stop(stop);
+    cli_raise_nofile();
+    memset(b, 0, sizeof *b);
+    *uri = r->broker;
+    if (*uri)
+        return 0;
+    char err[512];
+    sb_broker_opts bo = {.persistence = persistence};
+    if (sb_broker_start(b, &bo, err, sizeof err) != SB_OK) {
+        fprintf(stderr, "sealbench %s: %s\n", r->cmd, err);
+        return 1;
+    }
+    *uri = b->uri;
+    return 0;
+}

@@ -11,6 +11,7 @@
 #include "ciphers/cipher.h"
 #include "protocol/handshake.h"
 #include "transport/keys.h"
+#include "transport/broker.h"
 #include "transport/device.h"
 #include "transport/gateway.h"
 #include "transport/mqtt.h"
@@ -144,5 +145,11 @@ void cli_raise_nofile(void);
 
 /* Set SIGINT/SIGTERM/SIGHUP to set *flag, without SA_RESTART. */
 void cli_catch_stop(volatile sig_atomic_t *flag);
+
+/* What every role command does first: catch the stop signals into *stop, raise the open-file
+ * limit, and, when r has no --broker, start a private broker into *b. *uri is the broker to
+ * use. Returns 0, or 1 after printing the error. */
+int cli_role_begin(const cli_role *r, volatile sig_atomic_t *stop, int persistence,
+                   sb_broker *b, const char **uri);
 
 #endif
