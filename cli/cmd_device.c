@@ -64,7 +64,7 @@ static int run(int argc, char **argv)
     const char *uri;
     cli_role_begin(&r, &stop, 0, &unused, &uri);
     char err[512];
-    sb_fleet_config fc = cli_fleet_config(&r, &fl, r.broker);
+    sb_fleet_config fc = cli_fleet_config(&r, &fl, uri);
     sb_fleet *f = NULL;
     int exit_code = 1;
     if (sb_fleet_connect(&f, &fc, err, sizeof err) != SB_OK) {
@@ -78,7 +78,7 @@ static int run(int argc, char **argv)
         exit_code = 0;
     json_t *o = sb_fleet_json(f);
     json_t *b = json_object();
-    json_object_set_new(b, "uri", json_string(r.broker));
+    json_object_set_new(b, "uri", json_string(uri));
     json_object_set_new(o, "broker", b);
     json_object_set_new(o, "paho", json_string(sb_mqtt_version()));
     json_dumpf(o, stdout, JSON_COMPACT);

@@ -113,36 +113,20 @@ static int run(int argc, char **argv)
         return cli_usage_error("pair", "unexpected argument '%s'", argv[optind]);
     if (plan.at && r.broker)
         return cli_usage_error("pair", "--restart-broker-at needs the private broker, not --broker");
-    /* The gateway's flags are the device's, except its backend and its policy: it accepts
-     * every suite and group its backend offers. */
-    gr = r;
-    gr.backend = gw_backend ? gw_backend : r.backend;
-    gr.suite = NULL;
-    gr.group = NULL;
-    gr.keys = NULL; /* loaded once, by r, and shared */
-    gr.no_auth = 1;
     if ((rc = cli_role_finish(&r, 0)))
         return rc;
-    int quiet_noauth = r.no_auth;
-    (void)quiet_noauth;
+    /* The gateway's flags are the device's, except its backend and its policy: every real
+     * suite and group of its backend, and whatever the devices propose (the null suite
+     * included: the baseline must be measurable). */
+    gr = r;
+    gr.backend = gw_backend ? gw_backend : r.backend;
     if (!(gr.be = sb_backend_by_name(gr.backend))) {
         cli_role_free(&r);
         return cli_usage_error("pair", "--gateway-backend: unknown backend '%s'", gr.backend);
     }
-    /* Every real suite and group of the gateway's backend, and whatever the devices propose
-     * (the null suite included: the baseline must be measurable). */
-    gr.policy = (sb_hs_policy){.suites = 1u << r.suite_d->id, .groups = 1u << r.group_d->id};
-    for (unsigned id = 1; id < 16; id++) {
-        const sb_suite *s = sb_suite_by_id(id);
-        sb_cipher ci;
-        if (s && sb_cipher_get(gr.be, s, &ci, NULL) == SB_OK)
-            gr.policy.suites |= 1u << id;
-        const sb_group *g = id < 8 ? sb_group_by_id(id) : NULL;
-        if (g && sb_kex_get(gr.be, g, NULL))
-            gr.policy.groups |= 1u << id;
-    }
-    gr.kf = r.kf;
-    gr.have_keys = r.have_keys;
+    gr.policy = cli_backend_policy(gr.be);
+    gr.policy.suites |= 1u << r.suite_d->id;
+    gr.policy.groups |= 1u << r.group_d->id;
 
     volatile sig_atomic_t stop = 0;
     sb_broker broker;

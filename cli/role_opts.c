@@ -147,6 +147,23 @@ static int group_list(cli_role *r, const char *list, int multi, unsigned *mask,
     return 0;
 }
 
+sb_hs_policy cli_backend_policy(const sb_backend *be)
+{
+    sb_hs_policy p = {0};
+    for (unsigned id = 1; id < 16; id++) {
+        const sb_suite *s = sb_suite_by_id(id);
+        sb_cipher c;
+        if (s && sb_cipher_get(be, s, &c, NULL) == SB_OK)
+            p.suites |= 1u << id;
+    }
+    for (unsigned id = 1; id < 8; id++) {
+        const sb_group *g = sb_group_by_id(id);
+        if (g && sb_kex_get(be, g, NULL))
+            p.groups |= 1u << id;
+    }
+    return p;
+}
+
 int cli_role_finish(cli_role *r, int multi)
 {
     int rc;
@@ -175,29 +192,20 @@ int cli_role_finish(cli_role *r, int multi)
             return rc;
     } else {
         /* Default: the device proposes aes-128-gcm where the backend has it (libsodium does
-         * not); the gateway accepts everything its backend offers. */
-        for (unsigned id = 1; id < 16; id++) {
-            const sb_suite *s = sb_suite_by_id(id);
-            sb_cipher c;
-            if (s && sb_cipher_get(r->be, s, &c, NULL) == SB_OK) {
-                r->policy.suites |= 1u << id;
-                if (!r->suite_d)
-                    r->suite_d = s;
-            }
-        }
+         * not, so its first real suite); the gateway accepts everything its backend offers. */
+        r->policy.suites = cli_backend_policy(r->be).suites;
+        for (unsigned id = 1; id < 16 && !r->suite_d; id++)
+            if (r->policy.suites & (1u << id))
+                r->suite_d = sb_suite_by_id(id);
     }
     if (r->group) {
         if ((rc = group_list(r, r->group, multi, &r->policy.groups, &r->group_d)))
             return rc;
     } else {
-        for (unsigned id = 1; id < 8; id++) {
-            const sb_group *g = sb_group_by_id(id);
-            if (g && sb_kex_get(r->be, g, NULL)) {
-                r->policy.groups |= 1u << id;
-                if (!r->group_d)
-                    r->group_d = g;
-            }
-        }
+        r->policy.groups = cli_backend_policy(r->be).groups;
+        for (unsigned id = 1; id < 8 && !r->group_d; id++)
+            if (r->policy.groups & (1u << id))
+                r->group_d = sb_group_by_id(id);
     }
     if (r->keys) {
         char err[512];

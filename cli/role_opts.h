@@ -84,6 +84,9 @@ int cli_role_option(cli_role *r, int c, const char *arg);
  * gateway's policy). Returns 0, or the exit code after printing the error (2 usage, 1 other). */
 int cli_role_finish(cli_role *r, int multi);
 
+/* Every real suite (not null) and every group be can do. */
+sb_hs_policy cli_backend_policy(const sb_backend *be);
+
 /* MQTT options from the flags (client id left NULL). */
 sb_mqtt_opts cli_role_mqtt(const cli_role *r, const char *uri);
 

@@ -534,19 +534,14 @@ fail_early:
 
 /* ---- handshake storm --------------------------------------------------------------------- */
 
-static sb_err first_fatal(sb_fleet *f, char *err, size_t err_len)
+/* Under d->mu, in the pass over the devices that a loop makes anyway: copy the first
+ * device's fatal error into err. */
+static void note_fatal(const dv *d, int *failed, char *err, size_t err_len)
 {
-    for (unsigned i = 0; i < f->n; i++) {
-        dv *d = &f->d[i];
-        pthread_mutex_lock(&d->mu);
-        int bad = d->fatal[0] != 0;
-        if (bad)
-            snprintf(err, err_len, "%s", d->fatal);
-        pthread_mutex_unlock(&d->mu);
-        if (bad)
-            return SB_ERR_HANDSHAKE;
+    if (!*failed && d->fatal[0]) {
+        snprintf(err, err_len, "%s", d->fatal);
+        *failed = 1;
     }
-    return SB_OK;
 }
 
 sb_err sb_fleet_handshake(sb_fleet *f, volatile sig_atomic_t *stop, char *err, size_t err_len)
@@ -561,17 +556,18 @@ sb_err sb_fleet_handshake(sb_fleet *f, volatile sig_atomic_t *stop, char *err, s
     for (;;) {
         uint64_t gen = current_gen(f);
         unsigned ready = 0;
+        int failed = 0;
         uint64_t now = sb_now_ns();
         for (unsigned i = 0; i < f->n; i++) {
             dv *d = &f->d[i];
             pthread_mutex_lock(&d->mu);
             hs_check_timeout(d, now);
             ready += d->ready;
+            note_fatal(d, &failed, err, err_len);
             dev_unlock(d);
         }
-        sb_err rc = first_fatal(f, err, err_len);
-        if (rc != SB_OK)
-            return rc;
+        if (failed)
+            return SB_ERR_HANDSHAKE;
         if (ready == f->n)
             break;
         if (stop && *stop) {
@@ -716,6 +712,7 @@ sb_err sb_fleet_publish(sb_fleet *f, volatile sig_atomic_t *stop, char *err, siz
         uint64_t now = sb_now_ns();
         uint64_t next = now + 20 * 1000000;
         unsigned did = 0, left = 0;
+        int failed = 0;
         uint64_t published = 0;
         for (unsigned i = 0; i < f->n; i++) {
             dv *d = &f->d[i];
@@ -723,11 +720,12 @@ sb_err sb_fleet_publish(sb_fleet *f, volatile sig_atomic_t *stop, char *err, siz
             pthread_mutex_lock(&d->mu);
             left += !d->fatal[0] && d->n < c->messages;
             published += d->n;
+            note_fatal(d, &failed, err, err_len);
             pthread_mutex_unlock(&d->mu);
         }
         if (c->progress)
             c->progress(c->progress_ctx, published);
-        if (first_fatal(f, err, err_len) != SB_OK)
+        if (failed)
             return SB_ERR_NET;
         if (!left)
             break;

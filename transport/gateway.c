@@ -85,7 +85,7 @@ struct sb_gateway {
     uint64_t unknown_device, ignored_topics, device_cap_hits, echo_failures;
     uint64_t reconnects, connection_losses;
     uint64_t bytes_in;
-    uint64_t t_first_ns, t_last_ns, t_start_ns;
+    uint64_t t_first_ns, t_last_ns;
     uint64_t expect; /* the waiter wants a wake-up at this many accepted messages */
     uint8_t *buf;
     size_t buf_cap;
@@ -436,7 +436,6 @@ sb_err sb_gateway_start(sb_gateway **out, const sb_gateway_config *cfg, char *er
     }
     sb_mqtt_callbacks cb = {.ctx = g, .on_message = on_message, .on_lost = on_lost,
                             .on_reconnected = on_reconnected};
-    g->t_start_ns = sb_now_ns();
     if ((rc = sb_mqtt_connect(&g->m, &g->cfg.mqtt, &cb, err, err_len)) != SB_OK)
         goto fail;
     char hs[SB_TOPIC_MAX], up[SB_TOPIC_MAX];
@@ -539,6 +538,7 @@ json_t *sb_gateway_json(sb_gateway *g, sb_gateway_stop why)
         json_object_set_new(o, "unverified", json_integer((json_int_t)g->unverified));
     }
     json_object_set_new(o, "unknown_device", json_integer((json_int_t)g->unknown_device));
+    json_object_set_new(o, "device_cap_hits", json_integer((json_int_t)g->device_cap_hits));
     json_object_set_new(o, "ignored_topics", json_integer((json_int_t)g->ignored_topics));
     json_object_set_new(o, "connection_losses", json_integer((json_int_t)g->connection_losses));
     json_object_set_new(o, "reconnects", json_integer((json_int_t)g->reconnects));

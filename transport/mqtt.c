@@ -242,7 +242,7 @@ sb_err sb_mqtt_connect_begin(sb_mqtt **out, const sb_mqtt_opts *opts,
         snprintf(err, err_len, "cannot use broker URI '%s': %s", opts->uri, paho_reason(rc));
         m->h = NULL;
         free_handle(m);
-        return translate(rc) == SB_ERR_ARG ? SB_ERR_ARG : SB_ERR_NET;
+        return translate(rc);
     }
     MQTTAsync_setCallbacks(m->h, m, on_connection_lost, on_arrived, NULL);
     MQTTAsync_setConnected(m->h, m, on_connected);

@@ -21,12 +21,12 @@ static uint64_t seed_of(const char *id, uint64_t n)
     return h ^ (n * UINT64_C(0xd6e8feb86659fd93));
 }
 
-static void fill(const char *id, uint64_t n, uint8_t *out, size_t len)
+/* The next len bytes of the stream in state s. */
+static void stream(uint64_t *s, uint8_t *out, size_t len)
 {
-    uint64_t s = seed_of(id, n);
     while (len) {
         uint8_t r[8];
-        sb_put_u64le(r, splitmix64(&s)); /* the same bytes on every architecture */
+        sb_put_u64le(r, splitmix64(s)); /* the same bytes on every architecture */
         size_t k = len < 8 ? len : 8;
         memcpy(out, r, k);
         out += k;
@@ -39,8 +39,10 @@ void sb_payload_make(const char *device_id, uint64_t n, uint8_t *out, size_t len
     uint8_t head[8];
     sb_put_u64be(head, n);
     memcpy(out, head, len < 8 ? len : 8);
-    if (len > 8)
-        fill(device_id, n, out + 8, len - 8);
+    if (len > 8) {
+        uint64_t s = seed_of(device_id, n);
+        stream(&s, out + 8, len - 8);
+    }
 }
 
 int sb_payload_check(const char *device_id, const uint8_t *p, size_t len, uint64_t *n)
@@ -52,12 +54,9 @@ int sb_payload_check(const char *device_id, const uint8_t *p, size_t len, uint64
     size_t off = 8;
     uint64_t s = seed_of(device_id, *n);
     while (off < len) {
+        /* Blocks are a multiple of 8 bytes, so the stream continues where it left off. */
         size_t k = len - off < sizeof block ? len - off : sizeof block;
-        for (size_t i = 0; i < k; i += 8) {
-            uint8_t r[8];
-            sb_put_u64le(r, splitmix64(&s));
-            memcpy(block + i, r, k - i < 8 ? k - i : 8);
-        }
+        stream(&s, block, k);
         if (memcmp(block, p + off, k) != 0)
             return 0;
         off += k;
