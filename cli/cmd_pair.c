@@ -31,18 +31,20 @@ const sb_command sb_cmd_pair = {
         "  --broker-persistence keep the private broker's sessions and messages on disk\n"
         "  --restart-broker-at N  restart the private broker once N messages were published\n"
         "  --restart-mode M     graceful (default; SIGTERM, persistence saved) or kill (SIGKILL)\n"
+        "  --restart-outage S   keep the broker down S seconds before it starts again (default 0)\n"
         CLI_FLEET_HELP
         "  --help               this text\n",
     .run = run,
 };
 
 enum { OPT_GW_BACKEND = OPT_FLEET_LAST + 1, OPT_NO_VERIFY, OPT_BROKER_PERSIST, OPT_RESTART_AT,
-       OPT_RESTART_MODE };
+       OPT_RESTART_MODE, OPT_RESTART_OUTAGE };
 
 typedef struct restart_plan {
     sb_broker *broker;
     uint64_t at;
     int graceful, done;
+    double outage_s;
     sb_err rc;
     char err[256];
     uint64_t took_ns;
@@ -55,7 +57,7 @@ static void maybe_restart(void *ctx, uint64_t published)
         return;
     p->done = 1;
     uint64_t t0 = sb_now_ns();
-    p->rc = sb_broker_restart(p->broker, p->graceful, p->err, sizeof p->err);
+    p->rc = sb_broker_restart(p->broker, p->graceful, p->outage_s, p->err, sizeof p->err);
     p->took_ns = sb_now_ns() - t0;
     if (p->rc != SB_OK)
         fprintf(stderr, "sealbench pair: broker restart failed: %s\n", p->err);
@@ -70,6 +72,7 @@ static int run(int argc, char **argv)
         {"broker-persistence", no_argument, NULL, OPT_BROKER_PERSIST},
         {"restart-broker-at", required_argument, NULL, OPT_RESTART_AT},
         {"restart-mode", required_argument, NULL, OPT_RESTART_MODE},
+        {"restart-outage", required_argument, NULL, OPT_RESTART_OUTAGE},
         {"help", no_argument, NULL, 'h'}, {0}};
     cli_role r, gr;
     cli_fleet fl;
@@ -95,6 +98,10 @@ static int run(int argc, char **argv)
         case OPT_BROKER_PERSIST: persistence = 1; break;
         case OPT_RESTART_AT:
             if (cli_parse_u64("pair", "--restart-broker-at", optarg, 1, UINT64_MAX, &plan.at))
+                return 2;
+            break;
+        case OPT_RESTART_OUTAGE:
+            if (cli_parse_double("pair", "--restart-outage", optarg, 0, 3600, &plan.outage_s))
                 return 2;
             break;
         case OPT_RESTART_MODE:
@@ -177,6 +184,7 @@ static int run(int argc, char **argv)
         json_t *rj = json_object();
         json_object_set_new(rj, "at", json_integer((json_int_t)plan.at));
         json_object_set_new(rj, "mode", json_string(plan.graceful ? "graceful" : "kill"));
+        json_object_set_new(rj, "outage_s", json_real(plan.outage_s));
         json_object_set_new(rj, "done", json_boolean(plan.done));
         json_object_set_new(rj, "ok", json_boolean(plan.done && plan.rc == SB_OK));
         json_object_set_new(rj, "took_s", json_real((double)plan.took_ns / 1e9));

@@ -299,6 +299,9 @@ RESTART=(--keys "$K" --persistent --qos 1 --broker-persistence --restart-broker-
     --rate 2000 --drain 20)
 pair restart-graceful 90 "${RESTART[@]}" --restart-mode graceful
 pair restart-kill 90 "${RESTART[@]}" --restart-mode kill
+# A crash followed by a 7 s outage: Paho's own retries (every 1-2 s) fail for a while, and the
+# 5 s watchdog in transport/mqtt.c starts asking it to retry.
+pair restart-outage 90 "${RESTART[@]}" --restart-mode kill --restart-outage 7
 
 # 5. Rekeying every 100 messages.
 pair rekey 60 --keys "$K" --rekey-messages 100 --count 10000 --qos 1
@@ -408,12 +411,19 @@ jchecks restart-graceful "graceful broker restart" \
     "all 10000 accepted, none missing" "g['accepted'] == 10000 and g['missing'] == 0"
 jchecks restart-kill "killed broker" \
     "accepted + missing == 10000 (loss counted by seq)" "g['accepted'] + g['missing'] == 10000"
-for mode in graceful kill; do
+jchecks restart-outage "7 s broker outage" \
+    "exit 0, broker down >= 7 s" "rc == 0 and j['restart']['ok'] is True and j['restart']['took_s'] >= 7" \
+    "device reconnected and sent 10000" "d['reconnects'] >= 1 and d['sent'] == 10000" \
+    "accepted + missing == 10000, nothing opened twice" \
+    "g['accepted'] + g['missing'] == 10000 and g['duplicates'] == 0 and g['mismatched'] == 0"
+for mode in graceful kill outage; do
     info "$mode restart: $("$PY" -c 'import json,sys
 j = json.load(open(sys.argv[1])); g = j["gateway"]
-print("accepted=%s missing=%s redelivered: replay=%s too_old=%s; restart took %.3f s; published_ok=%s" % (
+print("accepted=%s missing=%s redelivered: replay=%s too_old=%s; restart took %.3f s; published_ok=%s; "
+      "retries asked by the watchdog: device %s gateway %s" % (
     g["accepted"], g["missing"], g["rejected"]["replay"], g["rejected"]["too_old"], j["restart"]["took_s"],
-    j["device"]["published_ok"]))' "$TMP/restart-$mode.json" 2>/dev/null)"
+    j["device"]["published_ok"], j["device"]["reconnect_nudges"], g["reconnect_nudges"]))' \
+        "$TMP/restart-$mode.json" 2>/dev/null)"
 done
 
 jchecks rekey "rekey every 100" \

@@ -546,9 +546,14 @@ void sb_broker_stop(sb_broker *b)
     remove_dir(b);
 }
 
-sb_err sb_broker_restart(sb_broker *b, int graceful, char *err, size_t err_len)
+sb_err sb_broker_restart(sb_broker *b, int graceful, double outage_s, char *err, size_t err_len)
 {
     reap(b, graceful ? SIGTERM : SIGKILL, 5);
+    if (outage_s > 0) {
+        struct timespec ts = {(time_t)outage_s, (long)((outage_s - (double)(time_t)outage_s) * 1e9)};
+        while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+            ;
+    }
     /* The port may linger in TIME_WAIT; mosquitto sets SO_REUSEADDR, so it binds again. */
     return launch(b, err, err_len) == 1 ? SB_OK : SB_ERR_IO;
 }

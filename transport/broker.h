@@ -61,8 +61,9 @@ sb_err sb_broker_start(sb_broker *b, const sb_broker_opts *opts, char *err, size
 void sb_broker_stop(sb_broker *b);
 
 /* Stop the process but keep the folder (and its persistence file), then start again on the
- * same port: a graceful restart when graceful, a crash (SIGKILL) otherwise. */
-sb_err sb_broker_restart(sb_broker *b, int graceful, char *err, size_t err_len);
+ * same port after outage_s seconds (an outage longer than the clients' retry interval): a
+ * graceful restart when graceful, a crash (SIGKILL) otherwise. */
+sb_err sb_broker_restart(sb_broker *b, int graceful, double outage_s, char *err, size_t err_len);
 
 /* The generated configuration, for a run's records. */
 const char *sb_broker_config_text(const sb_broker *b);

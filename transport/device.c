@@ -593,6 +593,8 @@ static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
     sb_fleet *f = d->f;
     const sb_fleet_config *c = &f->cfg;
     unsigned did = 0;
+    /* Before d->mu: the watchdog may call into Paho (see dev_unlock). */
+    int up = sb_mqtt_watch(d->m);
     pthread_mutex_lock(&d->mu);
     hs_check_timeout(d, now);
     if (d->ready && !d->fatal[0] && !d->hs_pending &&
@@ -608,7 +610,6 @@ static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
     /* While the connection is down nothing new is queued: Paho's own queue would carry it
      * across a reconnect, but Paho 1.3.11 has a race between its send thread and the lost
      * connection's cleanup that a long queue only widens (see tests/asan.supp). */
-    int up = sb_mqtt_is_connected(d->m);
     if (up) {
         d->down_since_ns = 0;
     } else if (!d->fatal[0]) {
@@ -617,9 +618,10 @@ static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
             d->down_since_ns = now;
         if (!c->mqtt.auto_reconnect || now - d->down_since_ns > UINT64_C(30000000000))
             snprintf(d->fatal, sizeof d->fatal,
-                     "%s: lost the connection to the broker%s after %llu of %llu messages",
+                     "%s: lost the connection to the broker%s after %llu of %llu messages%s",
                      d->id, c->mqtt.auto_reconnect ? " for 30 s" : "",
-                     (unsigned long long)d->n, (unsigned long long)c->messages);
+                     (unsigned long long)d->n, (unsigned long long)c->messages,
+                     c->mqtt.auto_reconnect ? " (Paho's retries did not reach it either)" : "");
     }
     while (up && d->ready && !d->fatal[0] && d->n < c->messages && d->outstanding < c->inflight &&
            d->sent_in_epoch < epoch_cap && did < 64) {
@@ -868,6 +870,10 @@ json_t *sb_fleet_json(sb_fleet *f)
                         json_real(span > 0 ? (double)(sent - 1) / span : 0.0));
     json_object_set_new(o, "connection_losses", json_integer((json_int_t)f->losses));
     json_object_set_new(o, "reconnects", json_integer((json_int_t)f->reconnects));
+    uint64_t nudges = 0;
+    for (unsigned i = 0; i < f->n; i++)
+        nudges += f->d[i].m ? sb_mqtt_nudges(f->d[i].m) : 0;
+    json_object_set_new(o, "reconnect_nudges", json_integer((json_int_t)nudges));
     json_t *mem = json_object();
     json_object_set_new(mem, "start_kb", json_integer(f->rss_start));
     json_object_set_new(mem, "connected_kb", json_integer(f->rss_connected));

@@ -484,6 +484,10 @@ sb_gateway_stop sb_gateway_wait(sb_gateway *g, uint64_t expect, double duration_
         if (dl.tv_nsec >= 1000000000)
             dl.tv_sec++, dl.tv_nsec -= 1000000000;
         pthread_cond_timedwait(&g->cv, &g->mu, &dl);
+        /* The watchdog may call into Paho, whose callbacks take g->mu. */
+        pthread_mutex_unlock(&g->mu);
+        sb_mqtt_watch(g->m);
+        pthread_mutex_lock(&g->mu);
     }
     pthread_mutex_unlock(&g->mu);
     return why;
@@ -542,6 +546,7 @@ json_t *sb_gateway_json(sb_gateway *g, sb_gateway_stop why)
     json_object_set_new(o, "ignored_topics", json_integer((json_int_t)g->ignored_topics));
     json_object_set_new(o, "connection_losses", json_integer((json_int_t)g->connection_losses));
     json_object_set_new(o, "reconnects", json_integer((json_int_t)g->reconnects));
+    json_object_set_new(o, "reconnect_nudges", json_integer(g->m ? sb_mqtt_nudges(g->m) : 0));
     json_object_set_new(o, "bytes_in", json_integer((json_int_t)g->bytes_in));
     json_object_set_new(o, "t_first_ns", json_integer((json_int_t)g->t_first_ns));
     json_object_set_new(o, "t_last_ns", json_integer((json_int_t)g->t_last_ns));

@@ -74,6 +74,13 @@ sb_err sb_mqtt_publish(sb_mqtt *m, const char *topic, const void *payload, size_
 /* 1 while connected. */
 int sb_mqtt_is_connected(sb_mqtt *m);
 
+/* Call every so often, holding no lock that a callback takes. With auto_reconnect, once the
+ * connection has been down for 5 s it asks Paho to retry at once (every 5 s) and trusts Paho's
+ * own view of the connection over a possibly missed callback. Returns 1 if connected. */
+int sb_mqtt_watch(sb_mqtt *m);
+/* How many times sb_mqtt_watch had to ask Paho to retry. */
+unsigned sb_mqtt_nudges(sb_mqtt *m);
+
 /* Disconnect (waiting up to timeout_s for queued publishes to go out) and free. NULL is a
  * no-op. */
 void sb_mqtt_close(sb_mqtt *m, double timeout_s);
