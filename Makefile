@@ -19,9 +19,9 @@ CPPFLAGS += -I. -MMD -MP -D_GNU_SOURCE
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN_FLAGS)
 
 # Libraries come from pkg-config where Debian ships a .pc file; mbedTLS 2.28 ships none.
-PKGS := libcrypto libsodium jansson
-# Paho ships no .pc file either; its TLS build (3as) serves tcp:// and ssl:// alike.
-LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmbedcrypto -lpaho-mqtt3as -lpthread -lm
+PKGS := libcrypto libsodium jansson libcbor
+# Paho and libcsv ship no .pc file either; Paho's TLS build (3as) serves tcp:// and ssl:// alike.
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmbedcrypto -lpaho-mqtt3as -lcsv -lpthread -lm
 CPPFLAGS += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 
 ifeq ($(V),1)
@@ -32,7 +32,7 @@ Q := @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-LIB_SRCS := $(wildcard common/*.c ciphers/*.c protocol/*.c transport/*.c)
+LIB_SRCS := $(wildcard common/*.c ciphers/*.c protocol/*.c transport/*.c datasets/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_SUPPORT := $(OUT)/obj/tests/support.o
@@ -40,7 +40,7 @@ TEST_SUPPORT := $(OUT)/obj/tests/support.o
 LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(OUT)/obj/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
-BENCH_BINS := $(OUT)/bench/overhead
+BENCH_BINS := $(OUT)/bench/overhead $(OUT)/bench/mqtt_plain
 BIN := $(OUT)/sealbench
 
 # Rebuild everything when the flags change (Redis does the same with .make-settings).
@@ -92,7 +92,7 @@ bench: deps
 # Messages/s through the private broker against a mosquitto_pub/mosquitto_sub baseline, and the
 # 1000-device handshake storm (raw rows in results/bench/mqtt_*.csv).
 bench-mqtt: deps
-	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(OUT)/bench/mqtt_plain
 	@tests/bench/mqtt.sh $(BIN) results/bench
 
 # Until the config-driven runner exists, the experiment is the cipher-level one: the matrix of

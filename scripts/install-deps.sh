@@ -6,6 +6,7 @@
 set -euo pipefail
 
 # Build and test: compiler, pkg-config, the three crypto libraries, the JSON reader, and the
+# CSV reader and CBOR encoder of the datasets, the
 # Mosquitto broker with its command-line clients (tests publish through it independently).
 PACKAGES=(
     build-essential
@@ -16,6 +17,8 @@ PACKAGES=(
     libmbedtls-dev
     libjansson-dev
     libpaho-mqtt-dev
+    libcsv-dev
+    libcbor-dev
     mosquitto
     mosquitto-clients
     procps

@@ -4,7 +4,9 @@
 #
 #   throughput  messages/s through the broker, one device, 256-byte payloads, QoS 0 and 1, for
 #               the null suite and every real suite of one backend, against a plain
-#               `mosquitto_pub -l` / `mosquitto_sub` pair on the same broker and payloads;
+#               `mosquitto_pub -l` / `mosquitto_sub` pair on the same broker and payloads,
+#               and against plain Paho (tests/bench/mqtt_plain.c: sealbench's own MQTT layer
+#               moving unsealed payloads), which splits the gap into Paho's share and ours;
 #   storm       1000 devices in one process: connect and handshake-storm time, memory.
 #
 # Usage: tests/bench/mqtt.sh [BIN] [OUTDIR]   (env: N messages, REPS repetitions, BACKEND,
@@ -17,6 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${1:-build/native/sealbench}
+PLAIN=$(dirname "$BIN")/bench/mqtt_plain
 OUTDIR=${2:-results/bench}
 N=${N:-100000}
 REPS=${REPS:-5}
@@ -72,6 +75,24 @@ baseline() { # qos rep
     echo "baseline,mosquitto_pub,-,$1,$2,$n,$got,$($PY -c "print(round($got/(($t1-$t0)/1e9)))"),,$VERSION" >>"$CSV"
 }
 
+plain() { # qos rep
+    local n=$N
+    [ "$1" = 0 ] || n=$((N < 20000 ? N : 20000))
+    timeout -k 5 120 "$PLAIN" sub "$URI" bench/plain "$n" "$1" >"$WORK/psub.out" 2>"$WORK/psub.err" &
+    local sp=$!
+    for _ in $(seq 100); do grep -q subscribed "$WORK/psub.err" 2>/dev/null && break; sleep 0.05; done
+    timeout -k 5 120 "$PLAIN" pub "$URI" bench/plain "$n" 256 "$1" >"$WORK/ppub.out"
+    wait "$sp" || true
+    $PY - "$WORK/psub.out" "$WORK/ppub.out" "$1" "$2" "$n" "$VERSION" >>"$CSV" <<'EOF'
+import sys
+s = open(sys.argv[1]).read().split(); p = open(sys.argv[2]).read().split()
+qos, rep, n, ver = sys.argv[3:7]
+got = int(s[1]) if s else 0
+rate = round(got / ((int(s[3]) - int(p[2])) / 1e9)) if s and p else 0
+print(f"plain,paho,-,{qos},{rep},{n},{got},{rate},,{ver}")
+EOF
+}
+
 sealed() { # suite qos rep
     timeout -k 5 180 "$BIN" gateway --broker "$URI" --keys "$WORK/keys.txt" --backend "$BACKEND" \
         --suite "$1" --qos "$2" --expect "$N" --duration 120 >"$WORK/gw.json" 2>"$WORK/gw.err" &
@@ -102,6 +123,7 @@ for qos in 0 1; do
     for rep in $(seq "$REPS"); do
         # Interleaved, so that a noisy minute hurts every configuration alike.
         baseline "$qos" "$rep"
+        plain "$qos" "$rep"
         for s in "${SUITES[@]}"; do sealed "$s" "$qos" "$rep"; done
     done
 done
@@ -137,6 +159,9 @@ print(f"{'qos':>3} {'suite':<22} {'median msg/s':>12} {'vs baseline':>11}  (reps
 for qos in ("0", "1"):
     base = statistics.median(int(r["msgs_per_s"]) for r in rows if r["what"] == "baseline" and r["qos"] == qos)
     print(f"{qos:>3} {'mosquitto_pub/sub':<22} {base:>12.0f} {'100%':>11}")
+    v = [int(r["msgs_per_s"]) for r in rows if r["what"] == "plain" and r["qos"] == qos]
+    if v:
+        print(f"{qos:>3} {'plain Paho, unsealed':<22} {statistics.median(v):>12.0f} {100 * statistics.median(v) / base:>10.0f}%  {v}")
     suites = dict.fromkeys(r["suite"] for r in rows if r["what"] == "sealbench")
     for s in suites:
         v = [int(r["msgs_per_s"]) for r in rows if r["what"] == "sealbench" and r["qos"] == qos and r["suite"] == s]
