@@ -40,7 +40,7 @@ TEST_SUPPORT := $(OUT)/obj/tests/support.o
 LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(OUT)/obj/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
-BENCH_BINS := $(OUT)/bench/overhead $(OUT)/bench/mqtt_plain
+BENCH_BINS := $(OUT)/bench/overhead $(OUT)/bench/mqtt_plain $(OUT)/bench/dataset_load
 BIN := $(OUT)/sealbench
 
 # Rebuild everything when the flags change (Redis does the same with .make-settings).
@@ -48,7 +48,7 @@ FLAGS_FILE := $(OUT)/.flags
 FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(LIBS)
 $(shell mkdir -p $(OUT); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
-.PHONY: all test deps bench bench-mqtt clean experiments
+.PHONY: all test deps bench bench-mqtt bench-datasets clean experiments
 # Keep test and bench objects: they are intermediates of pattern rules, which make would delete.
 .SECONDARY:
 all: $(BIN)
@@ -94,6 +94,12 @@ bench: deps
 bench-mqtt: deps
 	@$(MAKE) --no-print-directory $(BIN) $(OUT)/bench/mqtt_plain
 	@tests/bench/mqtt.sh $(BIN) results/bench
+
+# Dataset loader throughput and peak memory on a 100 MB generated file; payload bytes per
+# record for each encoding on the shipped dataset (rows in results/bench/dataset_*).
+bench-datasets: deps
+	@$(MAKE) --no-print-directory $(BIN) $(OUT)/bench/dataset_load
+	@tests/bench/datasets.sh $(BIN) results/bench
 
 # Until the config-driven runner exists, the experiment is the cipher-level one: the matrix of
 # what each library offers, and the time per seal and open of every available pair.

@@ -58,6 +58,11 @@ static int run(int argc, char **argv)
                                          "broker; or run 'sealbench pair' for both in one process)");
     if ((rc = cli_role_finish(&r, 0)))
         return rc;
+    if ((rc = cli_fleet_load_dataset("device", &fl))) {
+        cli_fleet_free(&fl);
+        cli_role_free(&r);
+        return rc;
+    }
 
     volatile sig_atomic_t stop = 0;
     sb_broker unused; /* --broker is required, so no private broker is started */
@@ -81,12 +86,16 @@ static int run(int argc, char **argv)
     json_object_set_new(b, "uri", json_string(uri));
     json_object_set_new(o, "broker", b);
     json_object_set_new(o, "paho", json_string(sb_mqtt_version()));
+    json_t *dj = cli_fleet_dataset_json(&fl);
+    if (dj)
+        json_object_set_new(o, "dataset", dj);
     json_dumpf(o, stdout, JSON_COMPACT);
     fputc('\n', stdout);
     fflush(stdout); /* before the teardown, so that nothing measured can be lost */
     json_decref(o);
 out:
     sb_fleet_free(f);
+    cli_fleet_free(&fl);
     cli_role_free(&r);
     return exit_code;
 }

@@ -27,7 +27,8 @@ const sb_command sb_cmd_pair = {
         "  --suite NAME         suite the devices propose (the gateway accepts all it has)\n"
         "  --group NAME         group the devices propose\n"
         "  --gateway-backend B  the gateway's backend, when it differs from --backend\n"
-        "  --no-verify          skip the gateway's check of each opened payload\n"
+        "  --no-verify          skip the gateway's check of each opened payload (synthetic: its\n"
+        "                       bytes and number; --dataset: that it is a record of its device)\n"
         "  --broker-persistence keep the private broker's sessions and messages on disk\n"
         "  --restart-broker-at N  restart the private broker once N messages were published\n"
         "  --restart-mode M     graceful (default; SIGTERM, persistence saved) or kill (SIGKILL)\n"
@@ -122,6 +123,11 @@ static int run(int argc, char **argv)
         return cli_usage_error("pair", "--restart-broker-at needs the private broker, not --broker");
     if ((rc = cli_role_finish(&r, 0)))
         return rc;
+    if ((rc = cli_fleet_load_dataset("pair", &fl))) {
+        cli_fleet_free(&fl);
+        cli_role_free(&r);
+        return rc;
+    }
     /* The gateway's flags are the device's, except its backend and its policy: every real
      * suite and group of its backend, and whatever the devices propose (the null suite
      * included: the baseline must be measurable). */
@@ -157,6 +163,10 @@ static int run(int argc, char **argv)
 
     sb_gateway_config gc = cli_gateway_config(&gr, uri);
     gc.verify = verify;
+    if (fl.replay) { /* dataset payloads: the gateway checks each is a record of its device */
+        gc.check = cli_fleet_dataset_check;
+        gc.check_ctx = &fl;
+    }
     if (sb_gateway_start(&g, &gc, err, sizeof err) != SB_OK) {
         fprintf(stderr, "sealbench pair: gateway: %s\n", err);
         goto done;
@@ -177,9 +187,12 @@ static int run(int argc, char **argv)
         fprintf(stderr, "sealbench pair: device: %s\n", err);
     /* Whatever was published may still be on its way to the gateway. */
     double drain = !ok ? 0.2 : fl.drain_s > 0 ? fl.drain_s : 10.0;
-    sb_gateway_stop why = sb_gateway_wait(g, fl.devices * fl.count, drain, &stop);
+    sb_gateway_stop why = sb_gateway_wait(g, sb_fleet_sent(f), drain, &stop);
     json_object_set_new(out, "gateway", sb_gateway_json(g, why));
     json_object_set_new(out, "device", sb_fleet_json(f));
+    json_t *dj = cli_fleet_dataset_json(&fl);
+    if (dj)
+        json_object_set_new(out, "dataset", dj);
     if (plan.at) {
         json_t *rj = json_object();
         json_object_set_new(rj, "at", json_integer((json_int_t)plan.at));
@@ -203,6 +216,7 @@ done:
     sb_gateway_free(g);
     if (broker.pid || broker.dir[0])
         sb_broker_stop(&broker);
+    cli_fleet_free(&fl);
     cli_role_free(&r);
     return exit_code;
 }

@@ -15,6 +15,7 @@ static const sb_command *const commands[] = {
     &sb_cmd_gateway,
     &sb_cmd_device,
     &sb_cmd_pair,
+    &sb_cmd_dataset,
     NULL,
 };
 

@@ -9,6 +9,8 @@
 #include <sys/resource.h>
 
 #include "cli/cli.h"
+#include "datasets/encode.h"
+#include "datasets/replay.h"
 #include "protocol/replay.h"
 #include "transport/topics.h"
 
@@ -282,10 +284,23 @@ void cli_fleet_init(cli_fleet *f)
 int cli_fleet_option(const char *cmd, cli_fleet *f, int c, const char *arg)
 {
     switch (c) {
-    case OPT_DEVICES: return cli_parse_u64(cmd, "--devices", arg, 1, 100000, &f->devices);
+    case OPT_DEVICES:
+        f->devices_set = 1;
+        return cli_parse_u64(cmd, "--devices", arg, 1, 100000, &f->devices);
     case OPT_FIRST: return cli_parse_u64(cmd, "--first", arg, 0, 100000000, &f->first);
-    case OPT_COUNT: return cli_parse_u64(cmd, "--count", arg, 0, UINT64_C(1) << 40, &f->count);
-    case OPT_SIZE: return cli_parse_u64(cmd, "--size", arg, 0, 16 << 20, &f->size);
+    case OPT_COUNT:
+        f->count_set = 1;
+        return cli_parse_u64(cmd, "--count", arg, 0, UINT64_C(1) << 40, &f->count);
+    case OPT_SIZE:
+        f->size_set = 1;
+        return cli_parse_u64(cmd, "--size", arg, 0, 16 << 20, &f->size);
+    case OPT_DATASET: f->dataset = arg; return 0;
+    case OPT_DESCRIBE: f->describe = arg; return 0;
+    case OPT_ENCODING:
+        if ((f->encoding = sb_encoding_parse(arg)) < 0)
+            return cli_usage_error(cmd, "--encoding: expected json, csv or cbor, found '%s'", arg);
+        return 0;
+    case OPT_SPEED: return cli_parse_double(cmd, "--speed", arg, 1e-6, 1e9, &f->speed);
     case OPT_RATE: return cli_parse_double(cmd, "--rate", arg, 0.001, 1e7, &f->rate);
     case OPT_REKEY_MESSAGES:
         return cli_parse_u64(cmd, "--rekey-messages", arg, 1, UINT64_C(1) << 32, &f->rekey_messages);
@@ -299,7 +314,7 @@ int cli_fleet_option(const char *cmd, cli_fleet *f, int c, const char *arg)
     }
 }
 
-sb_fleet_config cli_fleet_config(const cli_role *r, const cli_fleet *f, const char *uri)
+sb_fleet_config cli_fleet_config(const cli_role *r, cli_fleet *f, const char *uri)
 {
     sb_fleet_config c = {.be = r->be,
                          .suite = r->suite_d,
@@ -322,6 +337,11 @@ sb_fleet_config cli_fleet_config(const cli_role *r, const cli_fleet *f, const ch
                          .replay_window = r->replay_window,
                          .grace_ns = (uint64_t)(r->grace_s * 1e9),
                          .mqtt = cli_role_mqtt(r, uri)};
+    if (f->replay) {
+        c.source = &f->src;
+        c.devices = sb_replay_devices(f->replay);
+        c.messages = f->count_set ? f->count : 0;
+    }
     return c;
 }
 

@@ -95,7 +95,8 @@ void cli_role_free(cli_role *r);
 /* The device-side flags (device and pair commands). */
 enum {
     OPT_DEVICES = OPT_ROLE_LAST + 20, OPT_FIRST, OPT_COUNT, OPT_SIZE, OPT_RATE, OPT_REKEY_MESSAGES,
-    OPT_REKEY_SECONDS, OPT_INFLIGHT, OPT_HS_TIMEOUT, OPT_DRAIN, OPT_FLEET_LAST
+    OPT_REKEY_SECONDS, OPT_INFLIGHT, OPT_HS_TIMEOUT, OPT_DRAIN, OPT_DATASET, OPT_DESCRIBE,
+    OPT_ENCODING, OPT_SPEED, OPT_FLEET_LAST
 };
 
 #define CLI_FLEET_LONGOPTS                                                                      \
@@ -107,7 +108,11 @@ enum {
     {"rekey-seconds", required_argument, NULL, OPT_REKEY_SECONDS},                              \
     {"inflight", required_argument, NULL, OPT_INFLIGHT},                                        \
     {"hs-timeout", required_argument, NULL, OPT_HS_TIMEOUT},                                    \
-    {"drain", required_argument, NULL, OPT_DRAIN}
+    {"drain", required_argument, NULL, OPT_DRAIN},                                              \
+    {"dataset", required_argument, NULL, OPT_DATASET},                                          \
+    {"describe", required_argument, NULL, OPT_DESCRIBE},                                        \
+    {"encoding", required_argument, NULL, OPT_ENCODING},                                        \
+    {"speed", required_argument, NULL, OPT_SPEED}
 
 #define CLI_FLEET_HELP                                                                          \
     "  --devices N          devices in this process, ids dev-0001... (default 1)\n"           \
@@ -120,11 +125,29 @@ enum {
     "  --rekey-seconds S    new handshake every S seconds\n"                                   \
     "  --inflight N         publishes per device not yet finished (default 1024)\n"            \
     "  --hs-timeout S       resend a HELLO after S seconds without ACCEPT, 3 tries (default 5)\n" \
-    "  --drain S            wait at most S seconds for acknowledgements and echoes (default 10)\n"
+    "  --drain S            wait at most S seconds for acknowledgements and echoes (default 10)\n" \
+    "  --dataset FILE       send the records of a CSV dataset instead of synthetic payloads:\n" \
+    "                       one device per value of its device column (dev-0001 is the first\n" \
+    "                       seen), all its records unless --count; --devices keeps the first N\n" \
+    "  --describe FILE      the dataset's description (default: FILE.dataset beside the CSV)\n" \
+    "  --encoding E         payload encoding of records: json (default), csv or cbor\n"      \
+    "  --speed X            pace by the dataset's timestamps, X times real time (default: as\n" \
+    "                       fast as possible, or --rate)\n"
+
+struct sb_dataset;
+struct sb_replay;
 
 typedef struct cli_fleet {
     uint64_t devices, first, count, size, rekey_messages, inflight;
     double rate, rekey_s, hs_timeout_s, drain_s;
+    int devices_set, count_set, size_set;
+    /* --dataset (cli/fleet_dataset.c) */
+    const char *dataset, *describe;
+    int encoding;
+    double speed;
+    struct sb_dataset *ds;
+    struct sb_replay *replay;
+    sb_payload_source src;
 } cli_fleet;
 
 void cli_fleet_init(cli_fleet *f);
@@ -132,8 +155,18 @@ void cli_fleet_init(cli_fleet *f);
 /* As cli_role_option, for the device-side flags. */
 int cli_fleet_option(const char *cmd, cli_fleet *f, int c, const char *arg);
 
+/* With --dataset: load the dataset and encode its records (before anything connects, so a
+ * bad file costs nothing); cli_fleet_config then points the fleet at them. Returns 0, or after printing the error the
+ * exit code: 2 for a usage error, 1 for a dataset that cannot be used. */
+int cli_fleet_load_dataset(const char *cmd, cli_fleet *f);
+/* What the replay used and sent, for the run's JSON; NULL without --dataset. */
+json_t *cli_fleet_dataset_json(const cli_fleet *f);
+/* A gateway check that opened payloads are records of the dataset (pair). */
+int cli_fleet_dataset_check(void *ctx, const char *device_id, const uint8_t *pt, size_t len);
+void cli_fleet_free(cli_fleet *f);
+
 /* The fleet (device side) and gateway configurations the flags describe. */
-sb_fleet_config cli_fleet_config(const cli_role *r, const cli_fleet *f, const char *uri);
+sb_fleet_config cli_fleet_config(const cli_role *r, cli_fleet *f, const char *uri);
 sb_gateway_config cli_gateway_config(const cli_role *r, const char *uri);
 
 /* Number parsers that print a usage error naming the flag: return 0 or 2. */

@@ -60,6 +60,7 @@ typedef struct sb_record {
     const char *device;     /* the device column's text; NULL without a device column */
     int has_time;           /* a timestamp column exists and is present in this row */
     int64_t t_ns;           /* its value in nanoseconds (see sb_value.i) */
+    const char *time_text;  /* the timestamp field as in the file; NULL without one */
     size_t n;               /* number of columns sent */
     const sb_value *values; /* n values, in the description's order */
 } sb_record;
@@ -78,6 +79,10 @@ typedef struct sb_dataset_column {
     char source[128];   /* header name in the file (trimmed) */
     char name[128];     /* name in the payload; source if empty */
     sb_col_type type;   /* SB_COL_AUTO: inferred */
+    /* Added with the loader: for SB_COL_TIME, the format (SB_TIME_AUTO: detected like the time
+     * column's); in a description "source = name:time:FORMAT". For the time column itself
+     * desc.time_format rules. sb_dataset_columns reports the resolved one. */
+    sb_time_format time_format;
 } sb_dataset_column;
 
 typedef struct sb_dataset_desc {
@@ -126,6 +131,9 @@ size_t sb_dataset_columns(const sb_dataset *ds, const sb_dataset_column **cols);
 sb_time_format sb_dataset_time_format(const sb_dataset *ds);
 char sb_dataset_delimiter(const sb_dataset *ds);
 const char *sb_dataset_path(const sb_dataset *ds);
+/* The device and time columns' header names; NULL when the dataset has none. */
+const char *sb_dataset_device_column(const sb_dataset *ds);
+const char *sb_dataset_time_column(const sb_dataset *ds);
 
 typedef struct sb_dataset_stats {
     uint64_t rows;            /* data rows read (good and bad; blank lines excluded) */
@@ -142,7 +150,9 @@ void sb_dataset_close(sb_dataset *ds);
 /* ---- parsing one field (also used by the tests and the generator's checks) --------------- */
 
 /* Parse text as type t (time with format f; SB_TIME_AUTO tries each). On failure returns
- * SB_ERR_PARSE and writes what was expected ("a number", "an ISO-8601 timestamp") to want. */
+ * SB_ERR_PARSE and writes what was expected ("a number", "an ISO-8601 timestamp") to want.
+ * Missing-value markers are the caller's business: "NA" is not a number here (sb_dataset_next
+ * checks the markers first). want may be NULL. */
 sb_err sb_value_parse(sb_col_type t, sb_time_format f, const char *text, size_t len,
                       sb_value *v, const char **want);
 

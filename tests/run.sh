@@ -42,6 +42,9 @@ run cli tests/test_cli.sh "$BIN"
 run broker tests/test_broker.sh "$BIN"
 run tls tests/test_tls.sh "$BIN"
 run transport "$OUT/tests/test_transport"
+run datasets "$OUT/tests/test_datasets" ../shared/datasets/real
+run encode "$OUT/tests/test_encode"
+run generate tests/test_generate.sh "$BIN"
 run mqtt tests/test_mqtt.sh "$BIN"
 
 if [ ${#broken[@]} -gt 0 ]; then

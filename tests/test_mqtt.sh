@@ -301,7 +301,7 @@ pair restart-graceful 90 "${RESTART[@]}" --restart-mode graceful
 pair restart-kill 90 "${RESTART[@]}" --restart-mode kill
 # A crash followed by a 7 s outage: Paho's own retries (every 1-2 s) fail for a while, and the
 # 5 s watchdog in transport/mqtt.c starts asking it to retry.
-pair restart-outage 90 "${RESTART[@]}" --restart-mode kill --restart-outage 7
+pair restart-outage 150 "${RESTART[@]}" --restart-mode kill --restart-outage 7
 
 # 5. Rekeying every 100 messages.
 pair rekey 60 --keys "$K" --rekey-messages 100 --count 10000 --qos 1
@@ -309,6 +309,25 @@ pair rekey 60 --keys "$K" --rekey-messages 100 --count 10000 --qos 1
 pair fleet200 90 --keys "$TMP/keys200.txt" --devices 200 --count 50
 # 8. Round trips.
 pair echo 60 --keys "$K" --echo --count 1000 --qos 1
+# 9. Dataset replay: the shipped tiny dataset (4 patients x 5 min at 1 Hz) in each encoding,
+# paced by its own timestamps, and a real file (PhysioNet 2019 subset: 50 patients, NA values,
+# zero-padded ids) when ../shared/datasets/real is there.
+"$BIN" keys --devices 50 >"$TMP/keys50.txt" 2>/dev/null
+TINY=datasets/vitals_tiny.csv
+for enc in json csv cbor; do
+    pair "ds-$enc" 60 --keys "$TMP/keys50.txt" --dataset "$TINY" --encoding "$enc" --qos 1
+done
+pair ds-paced 60 --keys "$TMP/keys50.txt" --dataset "$TINY" --speed 30 --count 100
+REAL=${REAL_DATASETS:-../shared/datasets/real}
+SEPSIS=$REAL/physionet2019_sepsis_subset_50pt.csv
+if [ -f "$SEPSIS" ]; then
+    printf '[dataset]\ndevice = PatientID\ntime = obsTime\n[columns]\nHR = hr\nTemp = temp\nResp = resp\n' \
+        >"$TMP/sepsis.dataset"
+    pair ds-sepsis 60 --keys "$TMP/keys50.txt" --dataset "$SEPSIS" --describe "$TMP/sepsis.dataset" \
+        --count 5 --encoding cbor
+else
+    echo "mqtt: skipped the real-dataset replay: $REAL not found (real datasets are optional)"
+fi
 
 # 1. Every backend x suite.
 for b in "${BACKENDS[@]}"; do
@@ -376,6 +395,15 @@ check "gateway, unreachable broker: within 10 s" "$([ "$BAD_MS" -lt 10000 ]; ech
 bad "pair, --prefix with '+'" 2 "wildcard" "$BIN" pair --keys "$K" --prefix 'a/+/b'
 bad "gateway, --prefix with '#'" 2 "wildcard" "$BIN" gateway --broker tcp://127.0.0.1:1 --keys "$K" --prefix 'a/#'
 
+bad "pair, missing dataset" 1 "$TMP/no-such.csv" "$BIN" pair --keys "$K" --dataset "$TMP/no-such.csv"
+bad "pair, --size with --dataset" 2 "--size" "$BIN" pair --keys "$K" --dataset "$TINY" --size 10
+bad "pair, --speed without --dataset" 2 "--dataset" "$BIN" pair --keys "$K" --speed 2
+bad "device, unknown encoding" 2 "xml" "$BIN" device --broker tcp://127.0.0.1:1 --keys "$K" --encoding xml
+printf 'patient_id,hr\nP1,70\nP1,7 0\n' >"$TMP/badrow.csv"
+printf '[dataset]\ndevice = patient_id\n[columns]\nhr = hr:int\n' >"$TMP/badrow.dataset"
+bad "pair, bad row in a dataset" 1 "$TMP/badrow.csv:3: column \"hr\"" "$BIN" pair --keys "$K" \
+    --dataset "$TMP/badrow.csv"
+
 # ---------------------------------------------------------------------------------------------
 # Results of the runs.
 for p in "${pool[@]}"; do wait "$p" 2>/dev/null; done
@@ -425,6 +453,29 @@ print("accepted=%s missing=%s redelivered: replay=%s too_old=%s; restart took %.
     j["device"]["published_ok"], j["device"]["reconnect_nudges"], g["reconnect_nudges"]))' \
         "$TMP/restart-$mode.json" 2>/dev/null)"
 done
+
+for enc in json csv cbor; do
+    jchecks "ds-$enc" "dataset replay, $enc" \
+        "exit 0, 1200 records of 4 patients sent and accepted, none rejected" \
+        "rc == 0 and d['sent'] == 1200 == g['accepted'] and rej == 0 and len(j['dataset']['devices']) == 4" \
+        "every opened payload is a record of its patient (mismatched 0, missing 0)" \
+        "g['mismatched'] == 0 and g['missing'] == 0" \
+        "dev-0001 is patient P0001, dev-0004 is P0004" \
+        "j['dataset']['devices']['dev-0001'] == 'P0001' and j['dataset']['devices']['dev-0004'] == 'P0004'" \
+        "sealed exactly the encoded bytes" "j['dataset']['payload_bytes'] == d['plaintext_bytes_sent']"
+    info "dataset replay, $enc: $("$PY" -c 'import json,sys
+j = json.load(open(sys.argv[1])); d = j["device"]
+print("%.1f plaintext bytes/record, %.1f on the wire" % (d["plaintext_bytes_sent"] / d["sent"], d["wire_bytes_sent"] / d["sent"]))' "$TMP/ds-$enc.json" 2>/dev/null)"
+done
+jchecks ds-paced "dataset replay at 30x its timestamps" \
+    "exit 0, 400 accepted" "rc == 0 and g['accepted'] == 400" \
+    "publishing took at least 99 s / 30 (the data's own pacing)" "(d['t_last_ns'] - d['t_first_ns']) / 1e9 >= 99 / 30"
+if [ -f "$SEPSIS" ]; then
+    jchecks ds-sepsis "real dataset replay (sepsis subset)" \
+        "exit 0, 50 patients x 5 records accepted" "rc == 0 and g['accepted'] == 250 == d['sent']" \
+        "dev-0001 is patient 000207 (zero-padded id kept as text)" "j['dataset']['devices']['dev-0001'] == '000207'" \
+        "nothing mismatched" "g['mismatched'] == 0"
+fi
 
 jchecks rekey "rekey every 100" \
     "exit 0" "rc == 0" \

@@ -62,6 +62,8 @@ typedef struct dv {
     uint64_t epoch_start_ns, sent_in_epoch;
     /* publishing */
     uint64_t n, outstanding, done_ok, done_fail, next_due_ns, down_since_ns;
+    uint64_t limit;              /* messages this device sends */
+    uint64_t pt_bytes, wire_bytes; /* sums over what it published */
     uint64_t *marks; /* QoS 0: d->n just after each marked publish; a ring of mark_cap */
     unsigned mark_head, mark_tail, mark_cap;
     /* counters */
@@ -83,7 +85,8 @@ struct sb_fleet {
     uint64_t gen;
     int waiting;
     uint8_t *pt, *wire;
-    size_t wire_cap;
+    size_t wire_cap, pt_cap;
+    uint64_t t_pub_start;     /* when publishing began (timeline pacing) */
     uint64_t t_connect0, t_connect1, t_hs0, t_hs1, t_first_pub, t_last_pub, t_drained;
     long rss_start, rss_connected, rss_handshaken;
     uint64_t losses, reconnects;
@@ -435,8 +438,10 @@ sb_err sb_fleet_connect(sb_fleet **out, const sb_fleet_config *cfg, char *err, s
         goto fail_early;
     }
     size_t pad = cfg->pad_to > 1 ? cfg->pad_to : 1;
-    f->wire_cap = SB_HEADER_BYTES + cfg->size + pad + 1 + c.suite->tag_bytes + 64;
-    f->pt = calloc(1, cfg->size + 1);
+    size_t most = cfg->source ? cfg->source->max_len : cfg->size;
+    f->wire_cap = SB_HEADER_BYTES + most + pad + 1 + c.suite->tag_bytes + 64;
+    f->pt_cap = most + 1;
+    f->pt = calloc(1, f->pt_cap);
     f->wire = calloc(1, f->wire_cap);
     if (!f->pt || !f->wire) {
         snprintf(err, err_len, "out of memory");
@@ -620,24 +625,41 @@ static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
             snprintf(d->fatal, sizeof d->fatal,
                      "%s: lost the connection to the broker%s after %llu of %llu messages%s",
                      d->id, c->mqtt.auto_reconnect ? " for 30 s" : "",
-                     (unsigned long long)d->n, (unsigned long long)c->messages,
+                     (unsigned long long)d->n, (unsigned long long)d->limit,
                      c->mqtt.auto_reconnect ? " (Paho's retries did not reach it either)" : "");
     }
-    while (up && d->ready && !d->fatal[0] && d->n < c->messages && d->outstanding < c->inflight &&
+    while (up && d->ready && !d->fatal[0] && d->n < d->limit && d->outstanding < c->inflight &&
            d->sent_in_epoch < epoch_cap && did < 64) {
         if (period && now < d->next_due_ns) {
             if (d->next_due_ns < *next_ns)
                 *next_ns = d->next_due_ns;
             break;
         }
-        if (c->payload)
-            c->payload(c->payload_ctx, d->idx, d->id, d->n, f->pt, c->size);
-        else
+        const uint8_t *pt = f->pt;
+        size_t pt_len = c->size;
+        if (c->source) {
+            uint64_t t_ns = 0;
+            pt = c->source->get(c->source->ctx, d->idx, d->n, &pt_len, &t_ns);
+            if (!pt) {
+                snprintf(d->fatal, sizeof d->fatal, "%s: the payload source has no message %llu",
+                         d->id, (unsigned long long)d->n);
+                break;
+            }
+            if (c->source->speed > 0) { /* the data's own timeline, scaled */
+                uint64_t due = f->t_pub_start + (uint64_t)((double)t_ns / c->source->speed);
+                if (now < due) {
+                    if (due < *next_ns)
+                        *next_ns = due;
+                    break;
+                }
+            }
+        } else {
             sb_payload_make(d->id, d->n, f->pt, c->size);
+        }
         uint64_t seq = d->sess.tx_seq;
         uint32_t epoch = d->sess.tx.epoch;
         size_t wl;
-        sb_err rc = sb_session_seal(&d->sess, d->t_up, f->pt, c->size, f->wire, f->wire_cap, &wl);
+        sb_err rc = sb_session_seal(&d->sess, d->t_up, pt, pt_len, f->wire, f->wire_cap, &wl);
         if (rc == SB_ERR_SEQ_EXHAUSTED)
             break; /* the rekey under way will bring a fresh epoch */
         if (rc != SB_OK) {
@@ -656,7 +678,7 @@ static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
         if (c->qos == 0) {
             /* Mark every MARK_EVERY-th message, the last one, any that fills the window, and
              * any when no mark is pending (so a completion always comes back). */
-            int mark = (d->n + 1) % MARK_EVERY == 0 || d->n + 1 == c->messages ||
+            int mark = (d->n + 1) % MARK_EVERY == 0 || d->n + 1 == d->limit ||
                        d->outstanding >= c->inflight || d->mark_head == d->mark_tail;
             if (mark && d->mark_head - d->mark_tail < d->mark_cap)
                 d->marks[d->mark_head++ % d->mark_cap] = d->n + 1;
@@ -667,6 +689,8 @@ static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
             f->t_first_pub = t;
         f->t_last_pub = t;
         d->n++;
+        d->pt_bytes += pt_len;
+        d->wire_bytes += wl;
         d->sent_in_epoch++;
         d->next_due_ns += period;
         did++;
@@ -707,8 +731,16 @@ sb_err sb_fleet_publish(sb_fleet *f, volatile sig_atomic_t *stop, char *err, siz
     const sb_fleet_config *c = &f->cfg;
     uint64_t start = sb_now_ns();
     uint64_t period = c->rate_hz > 0 ? (uint64_t)(1e9 / c->rate_hz) : 0;
-    for (unsigned i = 0; i < f->n; i++) /* spread the devices over one period */
-        f->d[i].next_due_ns = start + (period / f->n) * i;
+    f->t_pub_start = start;
+    for (unsigned i = 0; i < f->n; i++) { /* spread the devices over one period */
+        dv *d = &f->d[i];
+        d->next_due_ns = start + (period / f->n) * i;
+        d->limit = c->messages;
+        if (c->source) {
+            uint64_t has = c->source->count(c->source->ctx, d->idx);
+            d->limit = c->messages && c->messages < has ? c->messages : has;
+        }
+    }
     for (;;) {
         uint64_t gen = current_gen(f);
         uint64_t now = sb_now_ns();
@@ -720,7 +752,7 @@ sb_err sb_fleet_publish(sb_fleet *f, volatile sig_atomic_t *stop, char *err, siz
             dv *d = &f->d[i];
             did += pump(d, now, &next);
             pthread_mutex_lock(&d->mu);
-            left += !d->fatal[0] && d->n < c->messages;
+            left += !d->fatal[0] && d->n < d->limit;
             published += d->n;
             note_fatal(d, &failed, err, err_len);
             pthread_mutex_unlock(&d->mu);
@@ -759,6 +791,17 @@ sb_err sb_fleet_publish(sb_fleet *f, volatile sig_atomic_t *stop, char *err, siz
 }
 
 /* ---- report ------------------------------------------------------------------------------ */
+
+uint64_t sb_fleet_sent(sb_fleet *f)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < f->n; i++) {
+        pthread_mutex_lock(&f->d[i].mu);
+        n += f->d[i].n;
+        pthread_mutex_unlock(&f->d[i].mu);
+    }
+    return n;
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -800,6 +843,7 @@ json_t *sb_fleet_json(sb_fleet *f)
 {
     const sb_fleet_config *c = &f->cfg;
     uint64_t sent = 0, ok = 0, fail = 0, hs = 0, rk = 0, hs_rej = 0, echoes = 0, unmatched = 0;
+    uint64_t pt_bytes = 0, wire_bytes = 0;
     uint64_t erej[SB_REASONS] = {0};
     unsigned failed = 0, ready = 0;
     samples rtt = {0}, hsl = {0};
@@ -808,6 +852,8 @@ json_t *sb_fleet_json(sb_fleet *f)
         dv *d = &f->d[i];
         pthread_mutex_lock(&d->mu);
         sent += d->n;
+        pt_bytes += d->pt_bytes;
+        wire_bytes += d->wire_bytes;
         ok += d->done_ok;
         fail += d->done_fail;
         hs += d->handshakes;
@@ -839,8 +885,13 @@ json_t *sb_fleet_json(sb_fleet *f)
     json_object_set_new(o, "devices_ready", json_integer(ready));
     json_object_set_new(o, "devices_failed", json_integer(failed));
     json_object_set_new(o, "messages_per_device", json_integer((json_int_t)c->messages));
+    json_object_set_new(o, "payload", json_string(c->source ? "source" : "synthetic"));
     json_object_set_new(o, "payload_bytes", json_integer((json_int_t)c->size));
-    if (f->n && f->d[0].has_session)
+    /* What was sealed and what went on the wire, summed: overhead per message for variable
+     * payloads is (wire_bytes_sent - plaintext_bytes_sent) / sent. */
+    json_object_set_new(o, "plaintext_bytes_sent", json_integer((json_int_t)pt_bytes));
+    json_object_set_new(o, "wire_bytes_sent", json_integer((json_int_t)wire_bytes));
+    if (f->n && f->d[0].has_session && !c->source)
         json_object_set_new(o, "wire_bytes",
                             json_integer((json_int_t)sb_session_wire_len(&f->d[0].sess, c->size)));
     json_object_set_new(o, "pad_to", json_integer((json_int_t)c->pad_to));
@@ -924,7 +975,7 @@ void sb_fleet_free(sb_fleet *f)
     }
     free(f->d);
     if (f->pt)
-        sb_wipe(f->pt, f->cfg.size);
+        sb_wipe(f->pt, f->pt_cap);
     free(f->pt);
     free(f->wire);
     pthread_mutex_destroy(&f->mu);

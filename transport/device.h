@@ -18,10 +18,17 @@
 #include "transport/keys.h"
 #include "transport/mqtt.h"
 
-/* Fills out (len bytes) with the payload of message n of device idx. NULL: synthetic payloads
- * (transport/payload.h). */
-typedef void (*sb_payload_fn)(void *ctx, unsigned idx, const char *device_id, uint64_t n,
-                              uint8_t *out, size_t len);
+/* Where payloads come from when they are not synthetic (transport/payload.h): a dataset
+ * replay (datasets/replay.h) or anything else that can hand out message n of device idx. */
+typedef struct sb_payload_source {
+    void *ctx;
+    uint64_t (*count)(void *ctx, unsigned idx); /* messages device idx has */
+    /* Message n of device idx (valid until the next call) and its time in ns since the
+     * device's first message. */
+    const uint8_t *(*get)(void *ctx, unsigned idx, uint64_t n, size_t *len, uint64_t *t_ns);
+    size_t max_len;  /* longest payload */
+    double speed;    /* > 0: send message n at start + t_ns / speed (the data's own pacing) */
+} sb_payload_source;
 
 typedef struct sb_fleet_config {
     const sb_backend *be;
@@ -31,8 +38,8 @@ typedef struct sb_fleet_config {
     const char *prefix;
     unsigned devices;         /* how many */
     unsigned first;           /* number of the first device id (dev-0001 is 1) */
-    uint64_t messages;        /* per device */
-    size_t size;              /* plaintext bytes per message */
+    uint64_t messages;        /* per device (with a source: at most; 0 = all it has) */
+    size_t size;              /* plaintext bytes per message (synthetic payloads) */
     double rate_hz;           /* per device; 0: as fast as possible */
     uint64_t rekey_messages;  /* 0: never by count */
     double rekey_s;           /* 0: never by time */
@@ -45,8 +52,7 @@ typedef struct sb_fleet_config {
     unsigned replay_window;
     uint64_t grace_ns;
     sb_mqtt_opts mqtt;        /* uri, TLS files, persistent; client ids are made per device */
-    sb_payload_fn payload;
-    void *payload_ctx;
+    const sb_payload_source *source; /* NULL: synthetic payloads of `size` bytes */
     /* Called by the publish loop after every round over the devices with the messages
      * published so far (experiments hook broker restarts here). */
     void (*progress)(void *ctx, uint64_t published);
@@ -63,6 +69,10 @@ sb_err sb_fleet_handshake(sb_fleet *f, volatile sig_atomic_t *stop, char *err, s
 
 /* Publish the messages, then wait (drain_s at most) for acknowledgements and echoes. */
 sb_err sb_fleet_publish(sb_fleet *f, volatile sig_atomic_t *stop, char *err, size_t err_len);
+
+/* Messages published so far, over all devices (what a gateway in the same process should
+ * end up accepting). */
+uint64_t sb_fleet_sent(sb_fleet *f);
 
 /* Counters, timings and memory as one JSON object (see `sealbench device --help`). */
 json_t *sb_fleet_json(sb_fleet *f);

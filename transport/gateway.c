@@ -338,7 +338,10 @@ static void on_up(sb_gateway *g, const char *id, const char *topic, const uint8_
         g->t_first_ns = now;
     g->t_last_ns = now;
     count_seq(d, epoch, seq);
-    if (g->cfg.verify) {
+    if (g->cfg.verify && g->cfg.check) {
+        if (!g->cfg.check(g->cfg.check_ctx, id, g->buf, pt_len))
+            g->mismatched++, d->mismatched++;
+    } else if (g->cfg.verify) {
         uint64_t n;
         int ok = sb_payload_check(id, g->buf, pt_len, &n);
         if (ok == 0)

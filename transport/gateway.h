@@ -26,6 +26,10 @@ typedef struct sb_gateway_config {
     int qos;                  /* subscription and echo QoS; handshakes use at least 1 */
     int echo;                 /* answer each opened message on P/D/down */
     int verify;               /* check synthetic payloads (transport/payload.h) */
+    /* With verify: check payloads with this instead (e.g. against a dataset replay in the same
+     * process): 1 genuine, 0 not. Duplicates are then left to the replay window. */
+    int (*check)(void *ctx, const char *device_id, const uint8_t *pt, size_t len);
+    void *check_ctx;
     size_t pad_to;            /* padding of echoes */
     unsigned replay_window;   /* 0: 64 */
     uint64_t grace_ns;        /* 0: 5 s */
