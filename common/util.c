@@ -50,3 +50,22 @@ void sb_hex_encode(const uint8_t *in, size_t n, char *out)
     }
     out[2 * n] = '\0';
 }
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* Leap years in 1..y (proleptic Gregorian; y may be 0 or negative). */
+static int64_t leaps_through(int64_t y)
+{
+    return floor_div(y, 4) - floor_div(y, 100) + floor_div(y, 400);
+}
+
+int64_t sb_days_since_1970(int64_t y, unsigned m, unsigned d)
+{
+    static const uint16_t before_month[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return 365 * (y - 1970) + leaps_through(y - 1) - leaps_through(1969) +
+           before_month[(m - 1) % 12] + (m > 2 && leap) + (int64_t)d - 1;
+}

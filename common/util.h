@@ -49,4 +49,8 @@ static inline uint64_t sb_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m 1-12, d 1-31, unchecked),
+ * negative before 1970. Calendar arithmetic, independent of the locale and TZ. */
+int64_t sb_days_since_1970(int64_t y, unsigned m, unsigned d);
+
 #endif

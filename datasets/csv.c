@@ -69,8 +69,7 @@ struct sb_csv {
     uint64_t blank_lines;
 };
 
-static void put_err(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void put_err(char *err, size_t n, const char *fmt, ...)
+void sb_csv_errf(char *err, size_t n, const char *fmt, ...)
 {
     if (!err || n == 0) return;
     va_list ap;
@@ -361,7 +360,7 @@ sb_err sb_csv_next(sb_csv *r, sb_csv_row *row, int *got, char *err, size_t err_l
         if (r->rows_head < r->n_rows) {
             const qrow *q = &r->rows[r->rows_head++];
             if (grow((void **)&r->out, &r->out_cap, q->n, sizeof *r->out)) {
-                put_err(err, err_len, "%s: out of memory", r->path);
+                sb_csv_errf(err, err_len, "%s: out of memory", r->path);
                 return SB_ERR_NOMEM;
             }
             for (size_t i = 0; i < q->n; i++) {
@@ -375,7 +374,7 @@ sb_err sb_csv_next(sb_csv *r, sb_csv_row *row, int *got, char *err, size_t err_l
             return SB_OK;
         }
         if (r->fatal) {
-            put_err(err, err_len, "%s", r->fatal_msg);
+            sb_csv_errf(err, err_len, "%s", r->fatal_msg);
             return r->fatal;
         }
         if (r->eof) return SB_OK;
@@ -415,7 +414,7 @@ static void reset(sb_csv *r)
 sb_err sb_csv_rewind(sb_csv *r, char *err, size_t err_len)
 {
     if (lseek(r->fd, 0, SEEK_SET) != 0) {
-        put_err(err, err_len, "%s: cannot rewind: %s", r->path, strerror(errno));
+        sb_csv_errf(err, err_len, "%s: cannot rewind: %s", r->path, strerror(errno));
         return SB_ERR_IO;
     }
     reset(r);
@@ -426,25 +425,25 @@ sb_err sb_csv_open(sb_csv **out, const char *path, char delim, char *err, size_t
 {
     *out = NULL;
     if (delim == '"' || delim == '\n' || delim == '\r') {
-        put_err(err, err_len, "%s: the delimiter cannot be a quote or a newline", path);
+        sb_csv_errf(err, err_len, "%s: the delimiter cannot be a quote or a newline", path);
         return SB_ERR_ARG;
     }
     sb_csv *r = calloc(1, sizeof *r);
     if (!r || !(r->path = strdup(path)) || !(r->block = malloc(SB_CSV_BLOCK + 4))) {
         if (r) free(r->path);
         free(r);
-        put_err(err, err_len, "%s: out of memory", path);
+        sb_csv_errf(err, err_len, "%s: out of memory", path);
         return SB_ERR_NOMEM;
     }
     sb_err rc = SB_ERR_IO;
     struct stat st;
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0) {
-        put_err(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+        sb_csv_errf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
         goto fail;
     }
     if (fstat(r->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        put_err(err, err_len, "%s: is a directory; expected a CSV file", path);
+        sb_csv_errf(err, err_len, "%s: is a directory; expected a CSV file", path);
         goto fail;
     }
 #ifdef POSIX_FADV_SEQUENTIAL
@@ -453,14 +452,14 @@ sb_err sb_csv_open(sb_csv **out, const char *path, char delim, char *err, size_t
     if (delim == 0) {
         ssize_t n = pread(r->fd, r->block, SB_CSV_BLOCK, 0);
         if (n < 0) {
-            put_err(err, err_len, "%s: read error: %s", path, strerror(errno));
+            sb_csv_errf(err, err_len, "%s: read error: %s", path, strerror(errno));
             goto fail;
         }
         delim = sb_infer_delimiter((const char *)r->block, (size_t)n);
     }
     r->delim = delim;
     if (csv_init(&r->p, CSV_REPALL_NL) != 0) {
-        put_err(err, err_len, "%s: out of memory", path);
+        sb_csv_errf(err, err_len, "%s: out of memory", path);
         rc = SB_ERR_NOMEM;
         goto fail;
     }

@@ -76,4 +76,7 @@ sb_col_type sb_infer_type(const sb_infer *c);
  * epoch_s, else relative_s), or SB_TIME_AUTO when none does or no value was seen. */
 sb_time_format sb_infer_time_format(const sb_infer *c);
 
+/* snprintf into err (n bytes) for the reader and the dataset layer; NULL or 0 is a no-op. */
+void sb_csv_errf(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

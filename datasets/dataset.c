@@ -44,15 +44,6 @@ struct sb_dataset {
     sb_dataset_stats st;
 };
 
-static void put_err(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void put_err(char *err, size_t n, const char *fmt, ...)
-{
-    if (!err || n == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-}
 
 static inline int is_missing(const sb_dataset *ds, const char *p, size_t len)
 {
@@ -128,7 +119,7 @@ static sb_err read_header(sb_dataset *ds, char *err, size_t n)
     sb_err rc = sb_csv_next(ds->csv, &row, &got, err, n);
     if (rc) return rc;
     if (!got) {
-        put_err(err, n, "%s: the file %s; expected a header row and data rows", ds->path,
+        sb_csv_errf(err, n, "%s: the file %s; expected a header row and data rows", ds->path,
                 sb_csv_blank_lines(ds->csv) ? "holds only blank lines" : "is empty");
         return SB_ERR_PARSE;
     }
@@ -138,7 +129,7 @@ static sb_err read_header(sb_dataset *ds, char *err, size_t n)
     size_t *order = calloc(row.n, sizeof *order);
     if (!ds->names || !order) {
         free(order);
-        put_err(err, n, "%s: out of memory", ds->path);
+        sb_csv_errf(err, n, "%s: out of memory", ds->path);
         return SB_ERR_NOMEM;
     }
     for (size_t i = 0; i < row.n; i++) {
@@ -149,7 +140,7 @@ static sb_err read_header(sb_dataset *ds, char *err, size_t n)
         if (ds->desc.no_header || len == 0) {
             snprintf(ds->names[i], NAME_CAP, "c%zu", i + 1);
         } else if (len >= NAME_CAP) {
-            put_err(err, n, "%s:%llu: the name of column %zu is longer than %d bytes", ds->path,
+            sb_csv_errf(err, n, "%s:%llu: the name of column %zu is longer than %d bytes", ds->path,
                     (unsigned long long)row.line, i + 1, NAME_CAP - 1);
             free(order);
             return SB_ERR_PARSE;
@@ -167,7 +158,7 @@ static sb_err read_header(sb_dataset *ds, char *err, size_t n)
             first = order[k - 1], second = order[k];
     free(order);
     if (second) {
-        put_err(err, n, "%s:%llu: duplicate column name \"%s\" in the header (columns %zu and %zu)",
+        sb_csv_errf(err, n, "%s:%llu: duplicate column name \"%s\" in the header (columns %zu and %zu)",
                 ds->path, (unsigned long long)row.line, ds->names[first], first + 1, second + 1);
         return SB_ERR_PARSE;
     }
@@ -191,7 +182,7 @@ static sb_err resolve_columns(sb_dataset *ds, char *err, size_t n)
         for (size_t i = 0; i < ds->n_fields; i++) {
             if ((long)i == ds->time_idx || (long)i == ds->dev_idx) continue;
             if (ds->n_cols == SB_DATASET_MAX_COLUMNS) {
-                put_err(err, n, "%s: more than %d columns to send; list the ones to send in "
+                sb_csv_errf(err, n, "%s: more than %d columns to send; list the ones to send in "
                         "[columns] of a description", ds->path, SB_DATASET_MAX_COLUMNS);
                 return SB_ERR_PARSE;
             }
@@ -232,13 +223,13 @@ static sb_err time_undetected(const sb_dataset *ds, const sb_infer *inf, const c
                               const char *name, char *err, size_t n)
 {
     if (inf->values == 0) {
-        put_err(err, n, "%s: %s \"%s\" has no values in the first %llu rows; expected timestamps, "
+        sb_csv_errf(err, n, "%s: %s \"%s\" has no values in the first %llu rows; expected timestamps, "
                 "or declare the format (time_format)", ds->path, what, name,
                 (unsigned long long)(inf->missing));
     } else {
         char found[128];
         quote_found(found, sizeof found, inf->bad_text, strlen(inf->bad_text));
-        put_err(err, n, "%s:%llu: %s \"%s\": expected a timestamp (ISO-8601, M/D/YYYY h:mm:ss "
+        sb_csv_errf(err, n, "%s:%llu: %s \"%s\": expected a timestamp (ISO-8601, M/D/YYYY h:mm:ss "
                 "AM/PM, or seconds), found %s", ds->path, (unsigned long long)inf->bad_line,
                 what, name, found);
     }
@@ -255,7 +246,7 @@ static sb_err infer(sb_dataset *ds, char *err, size_t n)
     if (!inf || !need) {
         free(inf);
         free(need);
-        put_err(err, n, "%s: out of memory", ds->path);
+        sb_csv_errf(err, n, "%s: out of memory", ds->path);
         return SB_ERR_NOMEM;
     }
     int any = 0;
@@ -287,7 +278,7 @@ static sb_err infer(sb_dataset *ds, char *err, size_t n)
     }
     rc = SB_ERR_PARSE;
     if (rows == 0) {
-        put_err(err, n, "%s: has a header (line %llu) but no data rows", ds->path,
+        sb_csv_errf(err, n, "%s: has a header (line %llu) but no data rows", ds->path,
                 (unsigned long long)ds->header_line);
         goto out;
     }
@@ -324,7 +315,7 @@ sb_err sb_dataset_open(sb_dataset **out, const char *path, const sb_dataset_desc
     sb_dataset *ds = calloc(1, sizeof *ds);
     if (!ds || !(ds->path = strdup(path))) {
         free(ds);
-        put_err(err, err_len, "%s: out of memory", path);
+        sb_csv_errf(err, err_len, "%s: out of memory", path);
         return SB_ERR_NOMEM;
     }
     if (d) ds->desc = *d;
@@ -333,7 +324,7 @@ sb_err sb_dataset_open(sb_dataset **out, const char *path, const sb_dataset_desc
     sb_err rc = SB_ERR_ARG;
     if (dd->n_columns > SB_DATASET_MAX_COLUMNS || dd->n_missing < 0 ||
         dd->n_missing > SB_DATASET_MAX_MISSING) {
-        put_err(err, err_len, "%s: description out of range (columns or missing markers)", path);
+        sb_csv_errf(err, err_len, "%s: description out of range (columns or missing markers)", path);
         goto fail;
     }
     if (dd->infer_rows == 0) dd->infer_rows = 10000;
@@ -352,7 +343,7 @@ sb_err sb_dataset_open(sb_dataset **out, const char *path, const sb_dataset_desc
     ds->time_fmt = dd->time_format;
     if ((rc = infer(ds, err, err_len)) || (rc = sb_dataset_rewind(ds, err, err_len))) goto fail;
     if (!(ds->values = calloc(ds->n_cols ? ds->n_cols : 1, sizeof *ds->values))) {
-        put_err(err, err_len, "%s: out of memory", path);
+        sb_csv_errf(err, err_len, "%s: out of memory", path);
         rc = SB_ERR_NOMEM;
         goto fail;
     }
@@ -449,7 +440,7 @@ sb_err sb_dataset_next(sb_dataset *ds, sb_record *rec, int *got, char *err, size
             return SB_OK;
         }
         if (ds->desc.bad_rows == SB_BAD_ROWS_STOP) {
-            put_err(err, err_len, "%s", msg);
+            sb_csv_errf(err, err_len, "%s", msg);
             return SB_ERR_PARSE;
         }
         if (ds->st.skipped++ == 0) { /* cut to fit, as a message may be longer */

@@ -1,6 +1,7 @@
 /* The vital-signs generator's iteration and output: options and their limits, the time grid,
  * rows in time-then-patient order, CSV written with integer formatting only (no printf of a
  * double anywhere), and the events file. The patient model is datasets/physiology.c. */
+#include "common/util.h"
 #include "datasets/generate.h"
 
 #include <errno.h>
@@ -47,16 +48,6 @@ static void set_err(char *err, size_t err_len, const char *fmt, ...)
 
 /* ---- time -------------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's algorithms). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
 
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
@@ -134,7 +125,7 @@ int sb_gen_parse_time(const char *s, int64_t *ms)
     if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap) ||
         h > 23 || mi > 59 || se > 59)
         return -1;
-    *ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)se * 1000 + frac;
+    *ms = ((sb_days_since_1970(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)se * 1000 + frac;
     return 0;
 }
 

@@ -6,6 +6,7 @@
  * take the exact fast path (Clinger's), anything longer goes to strtod_l in the C locale.
  * Calendar dates become nanoseconds through days-from-civil arithmetic (the proleptic
  * Gregorian calendar, no time zone, no leap seconds), never through mktime or TZ. */
+#include "common/util.h"
 #include "datasets/dataset.h"
 
 #include <locale.h>
@@ -218,16 +219,6 @@ static int parse_scaled(const char *s, size_t len, int scale, int64_t *out)
 
 /* ---- calendar ------------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
 
 static unsigned days_in_month(int64_t y, unsigned m)
 {
@@ -249,7 +240,7 @@ static int civil_to_ns(const civil *c, int64_t *out)
     if (c->mon < 1 || c->mon > 12 || c->day < 1 || c->day > days_in_month(c->year, c->mon) ||
         c->hour > 23 || c->min > 59 || c->sec > 59)
         return -1;
-    int64_t secs = days_from_civil(c->year, c->mon, c->day) * 86400 + c->hour * 3600 +
+    int64_t secs = sb_days_since_1970(c->year, c->mon, c->day) * 86400 + c->hour * 3600 +
                    c->min * 60 + c->sec - c->offset_s;
     int64_t ns, frac = c->frac_ns;
     if (secs < 0 && frac > 0) { /* so that the very first nanosecond, INT64_MIN, fits */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Dataset benchmarks of issue 4: loader throughput and peak memory on a ~100 MB generated file
-# (30 patients x 12 h at 1 Hz; made here, deleted after), and payload bytes per record for each
+# (45 patients x 12 h at 1 Hz, 101 MB; made here, deleted after), and payload bytes per record for each
 # encoding on the shipped dataset. Writes OUTDIR/dataset_load.csv (one row per pass) and
 # OUTDIR/dataset_payloads.json, and prints the medians.
 #
@@ -14,7 +14,7 @@ mkdir -p "$OUTDIR"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT INT TERM
 
-"$BIN" dataset generate --patients 30 --hours 12 --rate 1 --seed 7 --out "$WORK/big.csv" --quiet
+"$BIN" dataset generate --patients 45 --hours 12 --rate 1 --seed 7 --out "$WORK/big.csv" --quiet
 cp datasets/vitals_small.dataset "$WORK/big.dataset"
 "$LOAD" "$WORK/big.csv" 5 >"$OUTDIR/dataset_load.csv"
 "$BIN" dataset inspect datasets/vitals_small.csv --json >"$OUTDIR/dataset_payloads.json"
