@@ -14,7 +14,6 @@ typedef struct colstat {
     uint64_t present, missing;
     int have;
     double min, max;
-    int64_t tmin, tmax;
 } colstat;
 
 typedef struct idset {
@@ -153,12 +152,6 @@ sb_err sb_dataset_inspect(const char *path, const sb_dataset_desc *d, json_t **o
                     c->min = x;
                 if (!c->have || x > c->max)
                     c->max = x;
-                c->have = 1;
-            } else if (cols[i].type == SB_COL_TIME) {
-                if (!c->have || v->i < c->tmin)
-                    c->tmin = v->i;
-                if (!c->have || v->i > c->tmax)
-                    c->tmax = v->i;
                 c->have = 1;
             }
         }

@@ -104,13 +104,12 @@ static sb_err add_payload(rdev *d, const uint8_t *p, size_t len, const sb_record
     if (grow((void **)&d->arena, 1, &acap, d->arena_len + len) != SB_OK)
         return SB_ERR_NOMEM;
     d->arena_cap = acap;
-    uint64_t c = d->cap;
-    if (grow((void **)&d->off, sizeof *d->off, &c, d->n + 2) != SB_OK)
+    /* off and t_ns grow together: they share d->cap. */
+    uint64_t c_off = d->cap, c_t = d->cap;
+    if (grow((void **)&d->off, sizeof *d->off, &c_off, d->n + 2) != SB_OK ||
+        grow((void **)&d->t_ns, sizeof *d->t_ns, &c_t, d->n + 2) != SB_OK)
         return SB_ERR_NOMEM;
-    c = d->cap;
-    if (grow((void **)&d->t_ns, sizeof *d->t_ns, &c, d->n + 2) != SB_OK)
-        return SB_ERR_NOMEM;
-    d->cap = c;
+    d->cap = c_off;
     memcpy(d->arena + d->arena_len, p, len);
     d->off[d->n] = d->arena_len;
     d->arena_len += len;

@@ -26,66 +26,10 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sealbench-cli.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT
 
-passed=0
-failed=0
-rc=0 out="" err="" cmd=""
-
 # ---- Helpers -------------------------------------------------------------------------------
 
-# Run a command, keeping its exit status, stdout and stderr for the assertions that follow.
-run() {
-    cmd="$*"
-    "$@" >"$TMP/stdout" 2>"$TMP/stderr"
-    rc=$?
-    out=$(cat "$TMP/stdout")
-    err=$(cat "$TMP/stderr")
-}
-
-ok() { passed=$((passed + 1)); }
-
-bad() {
-    failed=$((failed + 1))
-    printf 'test_cli: FAIL: %s\n  expected: %s\n  got:      %s\n' "$cmd" "$1" "$2" >&2
-}
-
-# What came back, shortened, for failure messages.
-shown() {
-    local s=$1
-    [ -z "$s" ] && s="(nothing)"
-    [ ${#s} -gt 600 ] && s="${s:0:600}..."
-    printf '%s' "$s"
-}
-
-expect_rc() {
-    if [ "$rc" -eq "$1" ]; then ok; else bad "exit status $1" "exit status $rc; stderr: $(shown "$err")"; fi
-}
-
-# expect_has out|err STRING: fixed-string match anywhere in that stream.
-expect_has() {
-    local text
-    [ "$1" = out ] && text=$out || text=$err
-    if grep -qF -- "$2" <<<"$text"; then ok; else bad "std$1 containing '$2'" "$(shown "$text")"; fi
-}
-
-expect_lacks() {
-    local text
-    [ "$1" = out ] && text=$out || text=$err
-    if grep -qF -- "$2" <<<"$text"; then bad "std$1 without '$2'" "$(shown "$text")"; else ok; fi
-}
-
-# expect_re out|err REGEX: an extended regular expression matching some line.
-expect_re() {
-    local text
-    [ "$1" = out ] && text=$out || text=$err
-    if grep -qE -- "$2" <<<"$text"; then ok; else bad "std$1 with a line matching /$2/" "$(shown "$text")"; fi
-}
-
-# Exactly one line on stderr (the usage-error and malformed-file convention).
-expect_one_err_line() {
-    local n
-    n=$(grep -c '' "$TMP/stderr")
-    if [ "$n" -eq 1 ]; then ok; else bad "one line on stderr" "$n lines: $(shown "$err")"; fi
-}
+NAME=test_cli
+. tests/assert.sh
 
 # The whole of stderr equal to one given line.
 expect_err_is() {

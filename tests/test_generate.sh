@@ -30,55 +30,10 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sealbench-gen.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT
 
-passed=0
-failed=0
-rc=0 out="" err="" cmd=""
-
 # ---- Helpers -------------------------------------------------------------------------------
 
-run() {
-    cmd="$*"
-    "$@" >"$TMP/stdout" 2>"$TMP/stderr"
-    rc=$?
-    out=$(cat "$TMP/stdout")
-    err=$(cat "$TMP/stderr")
-}
-
-ok() { passed=$((passed + 1)); }
-
-bad() {
-    failed=$((failed + 1))
-    printf 'test_generate: FAIL: %s\n  expected: %s\n  got:      %s\n' "$cmd" "$1" "$2" >&2
-}
-
-shown() {
-    local s=$1
-    [ -z "$s" ] && s="(nothing)"
-    [ ${#s} -gt 600 ] && s="${s:0:600}..."
-    printf '%s' "$s"
-}
-
-expect_rc() {
-    if [ "$rc" -eq "$1" ]; then ok; else bad "exit status $1" "exit status $rc; stderr: $(shown "$err")"; fi
-}
-
-expect_has() {
-    local text
-    [ "$1" = out ] && text=$out || text=$err
-    if grep -qF -- "$2" <<<"$text"; then ok; else bad "std$1 containing '$2'" "$(shown "$text")"; fi
-}
-
-expect_re() {
-    local text
-    [ "$1" = out ] && text=$out || text=$err
-    if grep -qE -- "$2" <<<"$text"; then ok; else bad "std$1 with a line matching /$2/" "$(shown "$text")"; fi
-}
-
-expect_one_err_line() {
-    local n
-    n=$(grep -c '' "$TMP/stderr")
-    if [ "$n" -eq 1 ]; then ok; else bad "one line on stderr" "$n lines: $(shown "$err")"; fi
-}
+NAME=test_generate
+. tests/assert.sh
 
 # check NAME CONDITION-STATUS DETAIL: one assertion from a test already run.
 check() {
