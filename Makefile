@@ -3,13 +3,16 @@
 # UBSan in build/sanitize/. Quiet by default; `make V=1` prints the commands.
 
 CC ?= cc
+CXX ?= c++
 CFLAGS ?= -O2 -g
+CXXFLAGS ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 BUILD ?= native
 
 ifeq ($(SANITIZE),1)
 BUILD := sanitize
 CFLAGS := -O1 -g -fno-omit-frame-pointer
+CXXFLAGS := -O1 -g -fno-omit-frame-pointer
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 
@@ -17,9 +20,11 @@ OUT := build/$(BUILD)
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS += -I. -MMD -MP -D_GNU_SOURCE
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN_FLAGS)
+# C++ only where a library is C++ (Google Benchmark, behind experiments/gbench.h's C API).
+ALL_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter $(CXXFLAGS) $(SAN_FLAGS)
 
 # Libraries come from pkg-config where Debian ships a .pc file; mbedTLS 2.28 ships none.
-PKGS := libcrypto libsodium jansson libcbor
+PKGS := libcrypto libsodium jansson libcbor inih benchmark papi
 # Paho and libcsv ship no .pc file either; Paho's TLS build (3as) serves tcp:// and ssl:// alike.
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmbedcrypto -lpaho-mqtt3as -lcsv -lpthread -lm
 CPPFLAGS += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -32,12 +37,13 @@ Q := @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-LIB_SRCS := $(wildcard common/*.c ciphers/*.c protocol/*.c transport/*.c datasets/*.c)
+LIB_SRCS := $(wildcard common/*.c ciphers/*.c protocol/*.c transport/*.c datasets/*.c experiments/*.c)
+LIB_CXX_SRCS := $(wildcard experiments/*.cc)
 CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_SUPPORT := $(OUT)/obj/tests/support.o
 
-LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/obj/%.o) $(LIB_CXX_SRCS:%.cc=$(OUT)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(OUT)/obj/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
 BENCH_BINS := $(OUT)/bench/overhead $(OUT)/bench/mqtt_plain $(OUT)/bench/dataset_load
@@ -45,7 +51,7 @@ BIN := $(OUT)/sealbench
 
 # Rebuild everything when the flags change (Redis does the same with .make-settings).
 FLAGS_FILE := $(OUT)/.flags
-FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(LIBS)
+FLAGS_NOW := $(CC) $(CXX) $(ALL_CFLAGS) $(ALL_CXXFLAGS) $(CPPFLAGS) $(LDFLAGS) $(LIBS)
 $(shell mkdir -p $(OUT); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
 .PHONY: all test deps bench bench-mqtt bench-datasets clean experiments
@@ -58,23 +64,36 @@ $(OUT)/obj/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c $< -o $@
 
+$(OUT)/obj/%.o: %.cc $(FLAGS_FILE)
+	$(call msg,CXX,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CXX) $(ALL_CXXFLAGS) $(CPPFLAGS) -c $< -o $@
+
+# What a result's manifest says about the build that produced it: only experiments/manifest.c
+# sees it, and only it is rebuilt when the checkout's description changes.
+BUILD_INFO := $(OUT)/gen/build_info.h
+BUILD_INFO_NOW := \#define SB_GIT_DESCRIBE "$(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)"\n\#define SB_BUILD_CC "$(shell $(CC) --version 2>/dev/null | head -1)"\n\#define SB_BUILD_CFLAGS "$(ALL_CFLAGS)"\n
+$(shell mkdir -p $(OUT)/gen; printf '$(BUILD_INFO_NOW)' > $(BUILD_INFO).new; cmp -s $(BUILD_INFO).new $(BUILD_INFO) || cp $(BUILD_INFO).new $(BUILD_INFO))
+$(OUT)/obj/experiments/manifest.o: $(BUILD_INFO)
+$(OUT)/obj/experiments/manifest.o: CPPFLAGS += -I$(OUT)/gen
+
 $(OUT)/libsealbench.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BIN): $(CLI_OBJS) $(OUT)/libsealbench.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CXX) $(SAN_FLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 $(OUT)/tests/%: $(OUT)/obj/tests/%.o $(TEST_SUPPORT) $(OUT)/libsealbench.a
 	$(call msg,LINK,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CXX) $(SAN_FLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 $(OUT)/bench/%: $(OUT)/obj/tests/bench/%.o $(OUT)/libsealbench.a
 	$(call msg,LINK,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CXX) $(SAN_FLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 # Installs what is missing, once per package set change (the stamp tracks the script).
 deps:

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/measure.h"
 #include "cli/role_opts.h"
 #include "transport/device.h"
 
@@ -27,7 +28,7 @@ const sb_command sb_cmd_device = {
         "Payloads are synthetic (message number, then pseudo-random bytes a gateway can check\n"
         "with --verify). Output: sent, published_ok, publish_failed, handshakes, rekeys,\n"
         "echoes, rtt {count, mean_us, p50_us, p90_us, p99_us, p999_us, max_us},\n"
-        "handshake_latency (ms), handshake_storm_s, publish_msgs_per_s, wire_bytes, rss (kB),\n"
+        "handshake_latency and rekey_latency (ms), handshake_storm_s, publish_msgs_per_s, wire_bytes, rss (kB),\n"
         "errors.\n",
     .run = run,
 };
@@ -71,17 +72,31 @@ static int run(int argc, char **argv)
     char err[512];
     sb_fleet_config fc = cli_fleet_config(&r, &fl, uri);
     sb_fleet *f = NULL;
-    int exit_code = 1;
+    int exit_code = 1, tfail = 0;
+    sb_trace *trace = cli_trace_new(&r, &fc, fl.warmup, &tfail);
+    if (tfail)
+        goto out;
+    fc.trace = trace;
     if (sb_fleet_connect(&f, &fc, err, sizeof err) != SB_OK) {
         fprintf(stderr, "sealbench device: %s\n", err);
         goto out;
     }
-    if (sb_fleet_handshake(f, &stop, err, sizeof err) != SB_OK ||
-        sb_fleet_publish(f, &stop, err, sizeof err) != SB_OK)
+    cli_counting k = {0};
+    int ok = sb_fleet_handshake(f, &stop, err, sizeof err) == SB_OK;
+    cli_counting_start(&k, fl.counters);
+    ok = ok && sb_fleet_publish(f, &stop, err, sizeof err) == SB_OK;
+    cli_counting_stop(&k);
+    if (!ok)
         fprintf(stderr, "sealbench device: %s\n", err);
     else if (!stop)
         exit_code = 0;
     json_t *o = sb_fleet_json(f);
+    json_t *kj = cli_counting_json(&k);
+    if (kj)
+        json_object_set_new(o, "counters", kj);
+    json_object_set_new(o, "process", cli_process_json());
+    if (cli_trace_write(&r, trace))
+        exit_code = 1;
     json_t *b = json_object();
     json_object_set_new(b, "uri", json_string(uri));
     json_object_set_new(o, "broker", b);
@@ -95,6 +110,7 @@ static int run(int argc, char **argv)
     json_decref(o);
 out:
     sb_fleet_free(f);
+    sb_trace_free(trace);
     cli_fleet_free(&fl);
     cli_role_free(&r);
     return exit_code;

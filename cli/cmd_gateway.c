@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/measure.h"
 #include "cli/role_opts.h"
 #include "common/util.h"
 #include "transport/broker.h"
@@ -91,11 +92,17 @@ static int run(int argc, char **argv)
     const char *uri;
     int exit_code = 1;
     sb_gateway *g = NULL;
+    sb_trace *trace = NULL;
     if (cli_role_begin(&r, &stop, 0, &broker, &uri))
         goto out;
     if (!r.broker)
         fprintf(stderr, "gateway: private broker %s (mosquitto %s)\n", uri, broker.version);
+    int tfail = 0;
+    trace = cli_trace_new(&r, NULL, 0, &tfail);
+    if (tfail)
+        goto out;
     sb_gateway_config gc = cli_gateway_config(&r, uri);
+    gc.trace = trace;
     gc.verify = verify;
     gc.max_devices = (size_t)max_devices;
     if (sb_gateway_start(&g, &gc, err, sizeof err) != SB_OK) {
@@ -114,13 +121,20 @@ static int run(int argc, char **argv)
         json_object_set_new(b, "version", json_string(broker.version));
     json_object_set_new(o, "broker", b);
     json_object_set_new(o, "paho", json_string(sb_mqtt_version()));
+    json_object_set_new(o, "process", cli_process_json());
+    if (!r.broker && broker.pid) {
+        json_t *bcpu = cli_pid_cpu_json((long)broker.pid);
+        if (bcpu)
+            json_object_set_new(b, "cpu", bcpu);
+    }
     json_dumpf(o, stdout, JSON_COMPACT);
     fputc('\n', stdout);
     fflush(stdout);
     json_decref(o);
-    exit_code = 0;
+    exit_code = cli_trace_write(&r, trace);
 out:
     sb_gateway_free(g);
+    sb_trace_free(trace);
     if (broker.pid)
         sb_broker_stop(&broker);
     cli_role_free(&r);

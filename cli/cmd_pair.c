@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/measure.h"
 #include "cli/role_opts.h"
 #include "common/util.h"
 #include "transport/broker.h"
@@ -148,6 +149,7 @@ static int run(int argc, char **argv)
     int exit_code = 1;
     sb_gateway *g = NULL;
     sb_fleet *f = NULL;
+    sb_trace *trace = NULL;
     json_t *out = json_object();
     if (cli_role_begin(&r, &stop, persistence, &broker, &uri))
         goto done;
@@ -161,7 +163,14 @@ static int run(int argc, char **argv)
     json_object_set_new(bj, "paho", json_string(sb_mqtt_version()));
     json_object_set_new(out, "broker", bj);
 
+    sb_fleet_config fc = cli_fleet_config(&r, &fl, uri);
+    int tfail = 0;
+    trace = cli_trace_new(&r, &fc, fl.warmup, &tfail);
+    if (tfail)
+        goto done;
+    fc.trace = trace;
     sb_gateway_config gc = cli_gateway_config(&gr, uri);
+    gc.trace = trace;
     gc.verify = verify;
     if (fl.replay) { /* dataset payloads: the gateway checks each is a record of its device */
         gc.check = cli_fleet_dataset_check;
@@ -172,7 +181,6 @@ static int run(int argc, char **argv)
         goto done;
     }
     plan.broker = &broker;
-    sb_fleet_config fc = cli_fleet_config(&r, &fl, uri);
     if (plan.at) {
         fc.progress = maybe_restart;
         fc.progress_ctx = &plan;
@@ -181,8 +189,11 @@ static int run(int argc, char **argv)
         fprintf(stderr, "sealbench pair: device: %s\n", err);
         goto done;
     }
-    int ok = sb_fleet_handshake(f, &stop, err, sizeof err) == SB_OK &&
-             sb_fleet_publish(f, &stop, err, sizeof err) == SB_OK;
+    cli_counting k;
+    int ok = sb_fleet_handshake(f, &stop, err, sizeof err) == SB_OK;
+    cli_counting_start(&k, fl.counters);
+    ok = ok && sb_fleet_publish(f, &stop, err, sizeof err) == SB_OK;
+    cli_counting_stop(&k);
     if (!ok)
         fprintf(stderr, "sealbench pair: device: %s\n", err);
     /* Whatever was published may still be on its way to the gateway. */
@@ -190,6 +201,13 @@ static int run(int argc, char **argv)
     sb_gateway_stop why = sb_gateway_wait(g, sb_fleet_sent(f), drain, &stop);
     json_object_set_new(out, "gateway", sb_gateway_json(g, why));
     json_object_set_new(out, "device", sb_fleet_json(f));
+    json_t *kj = cli_counting_json(&k);
+    if (kj)
+        json_object_set_new(out, "counters", kj);
+    json_object_set_new(out, "process", cli_process_json());
+    json_t *bcpu = !r.broker && broker.pid ? cli_pid_cpu_json((long)broker.pid) : NULL;
+    if (bcpu)
+        json_object_set_new(json_object_get(out, "broker"), "cpu", bcpu);
     json_t *dj = cli_fleet_dataset_json(&fl);
     if (dj)
         json_object_set_new(out, "dataset", dj);
@@ -205,6 +223,9 @@ static int run(int argc, char **argv)
         if (!plan.done || plan.rc != SB_OK)
             ok = 0;
     }
+    /* Samples only of the messages that were accounted for: after the drain. */
+    if (cli_trace_write(&r, trace))
+        ok = 0;
     if (ok && !stop)
         exit_code = 0;
 done:
@@ -216,6 +237,7 @@ done:
     sb_gateway_free(g);
     if (broker.pid || broker.dir[0])
         sb_broker_stop(&broker);
+    sb_trace_free(trace);
     cli_fleet_free(&fl);
     cli_role_free(&r);
     return exit_code;

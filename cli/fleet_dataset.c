@@ -50,7 +50,7 @@ int cli_fleet_load_dataset(const char *cmd, cli_fleet *f)
         return 1;
     }
     sb_replay_opts ro = {.encoding = (sb_encoding)f->encoding,
-                         .per_device = f->count_set ? f->count : 0,
+                         .per_device = f->count_set ? f->count + f->warmup : 0,
                          .max_devices = f->devices_set ? (unsigned)f->devices : 0};
     if (sb_replay_load(&f->replay, f->ds, &ro, err, sizeof err) != SB_OK) {
         fprintf(stderr, "sealbench %s: %s\n", cmd, err);

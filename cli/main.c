@@ -10,11 +10,13 @@ static const sb_command *const commands[] = {
     &sb_cmd_list,
     &sb_cmd_vectors,
     &sb_cmd_speed,
+    &sb_cmd_micro,
     &sb_cmd_broker,
     &sb_cmd_keys,
     &sb_cmd_gateway,
     &sb_cmd_device,
     &sb_cmd_pair,
+    &sb_cmd_run,
     &sb_cmd_dataset,
     NULL,
 };

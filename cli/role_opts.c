@@ -84,6 +84,7 @@ int cli_role_option(cli_role *r, int c, const char *arg)
         return cli_parse_double(r->cmd, "--connect-timeout", arg, 0.1, 3600, &r->connect_timeout_s);
     case OPT_GRACE:
         return cli_parse_double(r->cmd, "--grace", arg, 0.001, 86400, &r->grace_s);
+    case OPT_SAMPLES: r->samples = arg; return 0;
     default:
         return 1;
     }
@@ -310,6 +311,8 @@ int cli_fleet_option(const char *cmd, cli_fleet *f, int c, const char *arg)
     case OPT_HS_TIMEOUT:
         return cli_parse_double(cmd, "--hs-timeout", arg, 0.01, 3600, &f->hs_timeout_s);
     case OPT_DRAIN: return cli_parse_double(cmd, "--drain", arg, 0, 3600, &f->drain_s);
+    case OPT_WARMUP: return cli_parse_u64(cmd, "--warmup", arg, 0, UINT64_C(1) << 32, &f->warmup);
+    case OPT_COUNTERS: f->counters = 1; return 0;
     default: return 1;
     }
 }
@@ -323,7 +326,7 @@ sb_fleet_config cli_fleet_config(const cli_role *r, cli_fleet *f, const char *ur
                          .prefix = r->prefix,
                          .devices = (unsigned)f->devices,
                          .first = (unsigned)f->first,
-                         .messages = f->count,
+                         .messages = f->count + f->warmup,
                          .size = (size_t)f->size,
                          .rate_hz = f->rate,
                          .rekey_messages = f->rekey_messages,
@@ -340,7 +343,7 @@ sb_fleet_config cli_fleet_config(const cli_role *r, cli_fleet *f, const char *ur
     if (f->replay) {
         c.source = &f->src;
         c.devices = sb_replay_devices(f->replay);
-        c.messages = f->count_set ? f->count : 0;
+        c.messages = f->count_set ? f->count + f->warmup : 0;
     }
     return c;
 }

@@ -19,7 +19,7 @@
 enum {
     OPT_BROKER = 1000, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_PREFIX, OPT_BACKEND, OPT_SUITE,
     OPT_GROUP, OPT_KEYS, OPT_NO_AUTH, OPT_PAD, OPT_QOS, OPT_ECHO, OPT_PERSISTENT,
-    OPT_CONNECT_TIMEOUT, OPT_REPLAY_WINDOW, OPT_GRACE,
+    OPT_CONNECT_TIMEOUT, OPT_REPLAY_WINDOW, OPT_GRACE, OPT_SAMPLES,
     OPT_ROLE_LAST
 };
 
@@ -36,7 +36,8 @@ enum {
     {"echo", no_argument, NULL, OPT_ECHO}, {"persistent", no_argument, NULL, OPT_PERSISTENT},  \
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},                          \
     {"replay-window", required_argument, NULL, OPT_REPLAY_WINDOW},                              \
-    {"grace", required_argument, NULL, OPT_GRACE}
+    {"grace", required_argument, NULL, OPT_GRACE},                                              \
+    {"samples", required_argument, NULL, OPT_SAMPLES}
 
 /* The help lines of the shared flags. */
 #define CLI_ROLE_HELP                                                                           \
@@ -56,11 +57,13 @@ enum {
     "                       buffering across a broker restart\n"                               \
     "  --connect-timeout S  give up connecting after S seconds (default 5)\n"                  \
     "  --replay-window W    replay window, 1 to 4096 (default 64)\n"                           \
-    "  --grace S            seconds the previous epoch stays valid after a rekey (default 5)\n"
+    "  --grace S            seconds the previous epoch stays valid after a rekey (default 5)\n" \
+    "  --samples FILE       write one CSV row per message (seal, open, latency; results/README)\n"
 
 typedef struct cli_role {
     const char *cmd;
     const char *broker, *cafile, *cert, *key, *prefix, *backend, *suite, *group, *keys;
+    const char *samples;
     int no_auth, qos, echo, persistent;
     size_t pad;
     double connect_timeout_s, grace_s;
@@ -96,7 +99,7 @@ void cli_role_free(cli_role *r);
 enum {
     OPT_DEVICES = OPT_ROLE_LAST + 20, OPT_FIRST, OPT_COUNT, OPT_SIZE, OPT_RATE, OPT_REKEY_MESSAGES,
     OPT_REKEY_SECONDS, OPT_INFLIGHT, OPT_HS_TIMEOUT, OPT_DRAIN, OPT_DATASET, OPT_DESCRIBE,
-    OPT_ENCODING, OPT_SPEED, OPT_FLEET_LAST
+    OPT_ENCODING, OPT_SPEED, OPT_WARMUP, OPT_COUNTERS, OPT_FLEET_LAST
 };
 
 #define CLI_FLEET_LONGOPTS                                                                      \
@@ -112,7 +115,9 @@ enum {
     {"dataset", required_argument, NULL, OPT_DATASET},                                          \
     {"describe", required_argument, NULL, OPT_DESCRIBE},                                        \
     {"encoding", required_argument, NULL, OPT_ENCODING},                                        \
-    {"speed", required_argument, NULL, OPT_SPEED}
+    {"speed", required_argument, NULL, OPT_SPEED},                                              \
+    {"warmup", required_argument, NULL, OPT_WARMUP},                                            \
+    {"counters", no_argument, NULL, OPT_COUNTERS}
 
 #define CLI_FLEET_HELP                                                                          \
     "  --devices N          devices in this process, ids dev-0001... (default 1)\n"           \
@@ -132,13 +137,18 @@ enum {
     "  --describe FILE      the dataset's description (default: FILE.dataset beside the CSV)\n" \
     "  --encoding E         payload encoding of records: json (default), csv or cbor\n"      \
     "  --speed X            pace by the dataset's timestamps, X times real time (default: as\n" \
-    "                       fast as possible, or --rate)\n"
+    "                       fast as possible, or --rate)\n"                                     \
+    "  --warmup N           send N more messages per device first, marked as warm-up in\n"   \
+    "                       --samples (default 0)\n"                                          \
+    "  --counters           count cycles and instructions (PAPI) of the publishing thread;\n" \
+    "                       where the machine has none, say why\n"
 
 struct sb_dataset;
 struct sb_replay;
 
 typedef struct cli_fleet {
-    uint64_t devices, first, count, size, rekey_messages, inflight;
+    uint64_t devices, first, count, size, rekey_messages, inflight, warmup;
+    int counters;
     double rate, rekey_s, hs_timeout_s, drain_s;
     int devices_set, count_set, size_set;
     /* --dataset (cli/fleet_dataset.c) */

@@ -19,6 +19,10 @@ PACKAGES=(
     libpaho-mqtt-dev
     libcsv-dev
     libcbor-dev
+    libinih-dev
+    libbenchmark-dev
+    libpapi-dev
+    g++
     mosquitto
     mosquitto-clients
     procps

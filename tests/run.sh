@@ -46,6 +46,10 @@ run datasets "$OUT/tests/test_datasets" ../shared/datasets/real
 run encode "$OUT/tests/test_encode"
 run generate tests/test_generate.sh "$BIN"
 run mqtt tests/test_mqtt.sh "$BIN"
+run manifest "$OUT/tests/test_manifest"
+run config "$OUT/tests/test_config"
+run micro tests/test_micro.sh "$BIN"
+run experiments tests/test_experiments.sh "$BIN"
 
 if [ ${#broken[@]} -gt 0 ]; then
     echo "failing: ${broken[*]}"

@@ -23,6 +23,7 @@
 #include "transport/gateway.h" /* reject reason names */
 #include "transport/payload.h"
 #include "transport/topics.h"
+#include "transport/trace.h"
 
 #define HS_MAX_TRIES 3
 #define TAG_UP 0 /* publish tags: telemetry counts against --inflight, HELLOs do not */
@@ -71,7 +72,7 @@ typedef struct dv {
     uint64_t echo_rejected[SB_REASONS];
     rtt_slot *ring;
     uint64_t ring_mask;
-    samples rtt, hs_lat;
+    samples rtt, hs_lat, rk_lat; /* first handshakes and rekeys apart: they cost differently */
     char fatal[400];
 } dv;
 
@@ -266,7 +267,7 @@ static void on_accept(dv *d, const uint8_t *p, size_t len)
         snprintf(d->fatal, sizeof d->fatal, "%s: cannot install keys: %s", d->id, sb_err_str(rc));
         return;
     }
-    push(&d->hs_lat, now - d->hs_sent_ns);
+    push(d->ready ? &d->rk_lat : &d->hs_lat, now - d->hs_sent_ns);
     if (d->ready)
         d->rekeys++;
     else
@@ -311,6 +312,7 @@ static void on_echo(dv *d, const uint8_t *p, size_t len)
     rtt_slot *sl = &d->ring[up_seq & d->ring_mask];
     if (sl->t_ns && sl->epoch == up_epoch && sl->seq == up_seq) {
         push(&d->rtt, now - sl->t_ns);
+        sb_trace_echoed(d->f->cfg.trace, d->idx, up_epoch, up_seq, now - sl->t_ns);
         sl->t_ns = 0;
     } else {
         d->rtt_unmatched++;
@@ -659,6 +661,7 @@ static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
         uint64_t seq = d->sess.tx_seq;
         uint32_t epoch = d->sess.tx.epoch;
         size_t wl;
+        uint64_t t_seal = sb_now_ns();
         sb_err rc = sb_session_seal(&d->sess, d->t_up, pt, pt_len, f->wire, f->wire_cap, &wl);
         if (rc == SB_ERR_SEQ_EXHAUSTED)
             break; /* the rekey under way will bring a fresh epoch */
@@ -667,11 +670,12 @@ static unsigned pump(dv *d, uint64_t now, uint64_t *next_ns)
             break;
         }
         uint64_t t = sb_now_ns();
+        sb_trace_sealed(c->trace, d->idx, d->n, epoch, seq, t_seal, t - t_seal, pt_len, wl);
         if (d->ring) {
             rtt_slot *sl = &d->ring[seq & d->ring_mask];
             sl->epoch = epoch;
             sl->seq = seq;
-            sl->t_ns = t;
+            sl->t_ns = t_seal; /* round trips start where one-way latency does */
         }
         d->outstanding++;
         int tag = TAG_UP;
@@ -846,7 +850,7 @@ json_t *sb_fleet_json(sb_fleet *f)
     uint64_t pt_bytes = 0, wire_bytes = 0;
     uint64_t erej[SB_REASONS] = {0};
     unsigned failed = 0, ready = 0;
-    samples rtt = {0}, hsl = {0};
+    samples rtt = {0}, hsl = {0}, rkl = {0};
     json_t *errors = json_array();
     for (unsigned i = 0; i < f->n; i++) {
         dv *d = &f->d[i];
@@ -866,6 +870,7 @@ json_t *sb_fleet_json(sb_fleet *f)
             erej[r] += d->echo_rejected[r];
         merge(&rtt, &d->rtt);
         merge(&hsl, &d->hs_lat);
+        merge(&rkl, &d->rk_lat);
         if (d->fatal[0]) {
             failed++;
             if (json_array_size(errors) < 10)
@@ -911,6 +916,7 @@ json_t *sb_fleet_json(sb_fleet *f)
     json_object_set_new(o, "rtt_unmatched", json_integer((json_int_t)unmatched));
     json_object_set_new(o, "rtt", stats_json(&rtt, 1e3, "us"));
     json_object_set_new(o, "handshake_latency", stats_json(&hsl, 1e6, "ms"));
+    json_object_set_new(o, "rekey_latency", stats_json(&rkl, 1e6, "ms"));
     json_object_set_new(o, "connect_s", json_real((double)(f->t_connect1 - f->t_connect0) / 1e9));
     json_object_set_new(o, "handshake_storm_s",
                         json_real(f->t_hs1 > f->t_hs0 ? (double)(f->t_hs1 - f->t_hs0) / 1e9 : 0));
@@ -938,6 +944,7 @@ json_t *sb_fleet_json(sb_fleet *f)
     json_object_set_new(o, "errors", errors);
     free(rtt.v);
     free(hsl.v);
+    free(rkl.v);
     return o;
 }
 
@@ -970,6 +977,7 @@ void sb_fleet_free(sb_fleet *f)
         free(d->marks);
         free(d->rtt.v);
         free(d->hs_lat.v);
+        free(d->rk_lat.v);
         pthread_mutex_destroy(&d->mu);
         sb_wipe(d, sizeof *d);
     }

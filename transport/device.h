@@ -53,6 +53,7 @@ typedef struct sb_fleet_config {
     uint64_t grace_ns;
     sb_mqtt_opts mqtt;        /* uri, TLS files, persistent; client ids are made per device */
     const sb_payload_source *source; /* NULL: synthetic payloads of `size` bytes */
+    struct sb_trace *trace;   /* NULL: no per-message samples (transport/trace.h) */
     /* Called by the publish loop after every round over the devices with the messages
      * published so far (experiments hook broker restarts here). */
     void (*progress)(void *ctx, uint64_t published);

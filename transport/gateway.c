@@ -21,6 +21,7 @@
 #include "protocol/session.h"
 #include "transport/payload.h"
 #include "transport/topics.h"
+#include "transport/trace.h"
 
 const char *const sb_reason_names[SB_REASONS] = {"short",  "version", "flags",   "suite",
                                                   "epoch",  "replay",  "too_old", "auth",
@@ -330,6 +331,10 @@ static void on_up(sb_gateway *g, const char *id, const char *topic, const uint8_
     if (rc != SB_OK) {
         reject(g, d, rc);
         return;
+    }
+    if (g->cfg.trace) {
+        uint64_t end = sb_now_ns();
+        sb_trace_opened(g->cfg.trace, id, epoch, seq, end - now, end);
     }
     g->accepted++;
     d->accepted++;

@@ -35,6 +35,7 @@ typedef struct sb_gateway_config {
     uint64_t grace_ns;        /* 0: 5 s */
     size_t max_devices;       /* no-auth: sessions a stranger's HELLOs may create; 0: 100000 */
     sb_mqtt_opts mqtt;        /* uri, TLS files, persistent; client_id is filled in if NULL */
+    struct sb_trace *trace;   /* NULL: no per-message samples (transport/trace.h) */
 } sb_gateway_config;
 
 typedef struct sb_gateway sb_gateway;

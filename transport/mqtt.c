@@ -30,7 +30,48 @@ struct sb_mqtt {
     double timeout_s;
     int tls;
     struct pub_ctx { struct sb_mqtt *m; int tag; } pub[2];
+    struct sb_mqtt *next_live; /* g_live: the connected clients of this process */
 };
+
+/* Paho 1.3.11 does not interrupt its receive thread's select() when a new connection starts,
+ * so a client that connects while another of this process is already connected and idle
+ * waits up to a second per step of the connect for that select() to time out: 2.1 s per
+ * connect, measured (the bug is eclipse-paho/paho.mqtt.c#1430, fixed upstream in 2026).
+ * The workaround makes traffic arrive on a connected client's socket: an empty QoS 1 publish
+ * to a topic nobody subscribes to, whose PUBACK wakes the select() so that it picks up the
+ * new socket at once. */
+static pthread_mutex_t g_live_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sb_mqtt *g_live;
+#define WAKE_TOPIC "sealbench-wake"
+
+static void live_add(struct sb_mqtt *m)
+{
+    pthread_mutex_lock(&g_live_mu);
+    m->next_live = g_live;
+    g_live = m;
+    pthread_mutex_unlock(&g_live_mu);
+}
+
+static void live_remove(struct sb_mqtt *m)
+{
+    pthread_mutex_lock(&g_live_mu);
+    for (struct sb_mqtt **p = &g_live; *p; p = &(*p)->next_live)
+        if (*p == m) {
+            *p = m->next_live;
+            break;
+        }
+    pthread_mutex_unlock(&g_live_mu);
+}
+
+static void wake_paho(const struct sb_mqtt *except)
+{
+    pthread_mutex_lock(&g_live_mu);
+    for (struct sb_mqtt *o = g_live; o; o = o->next_live)
+        if (o != except && o->connected &&
+            MQTTAsync_send(o->h, WAKE_TOPIC, 0, "", 1, 0, NULL) == MQTTASYNC_SUCCESS)
+            break;
+    pthread_mutex_unlock(&g_live_mu);
+}
 
 /* ---- waiting for one operation ----------------------------------------------------------- */
 
@@ -189,6 +230,7 @@ static const char *paho_reason(int rc)
 
 static void free_handle(sb_mqtt *m)
 {
+    live_remove(m);
     if (m->h)
         MQTTAsync_destroy(&m->h);
     pthread_mutex_destroy(&m->mu);
@@ -285,6 +327,7 @@ sb_err sb_mqtt_connect_begin(sb_mqtt **out, const sb_mqtt_opts *opts,
         free_handle(m);
         return translate(rc);
     }
+    wake_paho(m);
     *out = m;
     return SB_OK;
 }
@@ -306,7 +349,13 @@ static void tls_reason(const char *raw, char *out, size_t cap)
 
 sb_err sb_mqtt_connect_end(sb_mqtt *m, char *err, size_t err_len)
 {
-    if (!op_wait(m, m->timeout_s + 1.0)) {
+    /* Wake Paho's select() again while the connect is pending: the first wake may come before
+     * Paho's send thread has even opened the socket. */
+    int done = 0;
+    for (double waited = 0; !done && waited < m->timeout_s + 1.0; waited += 0.02)
+        if (!(done = op_wait(m, 0.02)))
+            wake_paho(m);
+    if (!done) {
         snprintf(err, err_len, "cannot connect to %s: no answer within %.0f s", m->uri,
                  m->timeout_s);
         return SB_ERR_TIMEOUT;
@@ -341,6 +390,7 @@ sb_err sb_mqtt_connect_end(sb_mqtt *m, char *err, size_t err_len)
     m->connected = 1;
     m->ever_connected = 1;
     pthread_mutex_unlock(&m->mu);
+    live_add(m);
     return SB_OK;
 }
 

@@ -1,0 +1,121 @@
+"""Checks a finished run folder (results/<run-id>/) against what the runner promises.
+
+Usage: check_run.py RUN_DIR CELLS_FILE CONFIG [DATASET...]
+CELLS_FILE lists the expected cell ids (`sealbench run --dry-run` output). Prints one line per
+failed check and ends with "checks: N passed, N failed". Standard library only: it runs under
+any Python 3, not just the analysis one.
+"""
+import csv
+import hashlib
+import json
+import math
+import os
+import sys
+
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+
+def quantile(v, q):
+    """Type 7 (linear between order statistics), as experiments/stats.c."""
+    v = sorted(v)
+    pos = q * (len(v) - 1)
+    i = int(pos)
+    return v[i] + (pos - i) * (v[i + 1] - v[i]) if i + 1 < len(v) else v[-1]
+
+
+def close(a, b, rel=1e-5):
+    return abs(a - b) <= rel * max(abs(a), abs(b), 1)
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+TAG = {"null": 0, "aes-128-gcm": 16, "aes-256-gcm": 16, "chacha20-poly1305": 16,
+       "chacha20-hmac-sha256": 32}
+
+
+def main():
+    run, cells_file, config = sys.argv[1:4]
+    datasets = sys.argv[4:]
+    expected = [l.split("\t")[0] for l in open(cells_file).read().splitlines() if l.strip()]
+    rows = list(csv.DictReader(open(os.path.join(run, "cells.csv"))))
+    header = open(os.path.join(run, "cells.csv")).readline().strip().split(",")
+    check(header[:4] == ["run_id", "cell_id", "study", "repetition"], "cells.csv header starts with the identity columns")
+    check(len(set(header)) == len(header), "no duplicate column")
+    ids = [r["cell_id"] for r in rows]
+    check(sorted(ids) == sorted(expected), f"every planned cell once: planned {len(expected)}, found {len(ids)}")
+    for r in rows:
+        cid = r["cell_id"]
+        check(r["status"] == "ok", f"{cid}: status ok (error: {r['error']})")
+        if r["status"] != "ok":
+            continue
+        sent, got = int(r["messages_sent"]), int(r["messages_received"])
+        check(sent == int(r["messages_per_device"]) * int(r["devices"]), f"{cid}: sent {sent} measured messages")
+        if r["qos"] != "0":
+            check(int(r["messages_lost"]) == 0 and got == sent, f"{cid}: nothing lost at QoS {r['qos']} ({got}/{sent})")
+        check(int(r["rejected_total"]) == 0, f"{cid}: no rejects")
+        if r["pad_bytes"] == "0":
+            want = 14 + TAG[r["suite"]]
+            check(float(r["overhead_bytes_mean"]) == want, f"{cid}: overhead {r['overhead_bytes_mean']} == 14 + tag = {want}")
+        check(float(r["seal_ns_p50"]) > 0 and float(r["open_ns_p50"]) > 0, f"{cid}: seal and open timed")
+        check(float(r["seal_ns_p50"]) <= float(r["seal_ns_p99"]), f"{cid}: seal p50 <= p99")
+        if r["topology"] == "inproc":
+            check(0 < float(r["e2e_us_p50"]) <= float(r["e2e_us_p95"]) <= float(r["e2e_us_p99"]) <= float(r["e2e_us_max"]),
+                  f"{cid}: e2e quantiles ordered")
+        else:
+            check(float(r["rtt_us_p50"]) > 0 and r["e2e_us_p50"] == "", f"{cid}: split has round trips, no one-way latency")
+        check(float(r["throughput_msgs_per_s"]) > 0, f"{cid}: throughput")
+        check(int(r["handshakes"]) == int(r["devices"]) and float(r["handshake_ms_p50"]) > 0, f"{cid}: handshakes")
+        check(int(r["handshake_bytes"]) == 2 * (8 + 16 + (32 if r["group"] == "x25519" else 65) + 32), f"{cid}: handshake bytes")
+        check(float(r["cpu_user_s"]) + float(r["cpu_sys_s"]) > 0 and int(r["peak_rss_kb"]) > 0, f"{cid}: CPU and memory")
+        # Counters: on this kind of machine (no PMU) empty with a reason; elsewhere real.
+        if r["counters"] == "papi":
+            check(float(r["cycles_per_msg"]) > 0, f"{cid}: cycles counted")
+        else:
+            check(r["cycles_per_msg"] == "" and len(r["counters"]) > 10, f"{cid}: no counters, and why")
+        # The statistics must be recomputable from samples/.
+        s = os.path.join(run, "samples", f"{cid}.r{r['repetition']}.csv")
+        check(os.path.exists(s), f"{cid}: samples file")
+        if not os.path.exists(s):
+            continue
+        sm = [x for x in csv.DictReader(open(s))]
+        measured = [x for x in sm if x["warmup"] == "0"]
+        check(len(sm) == sent + int(r["warmup_per_device"]) * int(r["devices"]), f"{cid}: one sample per message")
+        check(len(measured) == sent, f"{cid}: measured samples")
+        seal = [float(x["seal_ns"]) for x in measured]
+        check(close(quantile(seal, 0.5), float(r["seal_ns_p50"])), f"{cid}: seal_ns_p50 recomputed from samples")
+        if r["topology"] == "inproc":
+            e2e = [float(x["e2e_ns"]) / 1e3 for x in measured if x["e2e_ns"]]
+            check(close(quantile(e2e, 0.99), float(r["e2e_us_p99"])), f"{cid}: e2e_us_p99 recomputed from samples")
+        ov = [int(x["wire_bytes"]) - int(x["plaintext_bytes"]) for x in measured]
+        check(close(sum(ov) / len(ov), float(r["overhead_bytes_mean"])), f"{cid}: overhead recomputed")
+    m = json.load(open(os.path.join(run, "manifest.json")))
+    for k in ("schema", "run", "build", "libraries", "host", "config", "datasets", "seed", "broker", "plan"):
+        check(k in m, f"manifest has {k}")
+    check(m["run"]["status"] == "complete", f"manifest status complete ({m['run']['status']})")
+    check(m["run"]["cells_done"] == len(expected) and m["run"]["cells_failed"] == 0, "manifest counts")
+    check(bool(m["build"]["git_describe"]), "git describe recorded")
+    for be in ("openssl", "sodium", "mbedtls"):
+        check(bool(m["libraries"]["backends"][be]["version"]), f"{be} version recorded")
+    check(bool(m["libraries"]["paho"]["version"]) and bool(m["libraries"]["mosquitto"]["version"]), "Paho and Mosquitto versions")
+    check(bool(m["host"]["cpu"]["model"]), "CPU model recorded")
+    check(m["config"]["sha256"] == sha256(config), "config sha256")
+    got = {os.path.normpath(d["path"]): d["sha256"] for d in m["datasets"]}
+    for d in datasets:
+        check(got.get(os.path.normpath(d)) == sha256(d), f"dataset {d} sha256")
+    print(f"checks: {passed} passed, {failed} failed")
+
+
+if __name__ == "__main__":
+    main()

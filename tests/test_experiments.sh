@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The experiment runner end to end, over the real private broker: quick.ini (the CI run) and
+# its outputs checked cell by cell (tests/check_run.py: every cell present, overhead = 14 +
+# tag, nothing lost at QoS 1, statistics equal to those recomputed from samples/, manifest
+# complete); an interrupted run completed by --resume without re-measuring what was finished;
+# the split topology; and bad input.
+set -u
+cd "$(dirname "$0")/.."
+BIN=${1:-build/native/sealbench}
+NAME=experiments
+TMP=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$TMP"' EXIT
+. tests/assert.sh
+
+# Adds the "checks: N passed, N failed" of check_run.py to ours, showing its failures.
+checks() {
+    local out p f
+    out=$(python3 tests/check_run.py "$@" 2>&1)
+    grep -v '^checks:' <<<"$out" | sed 's/^/  /' >&2
+    p=$(sed -nE 's/^checks: ([0-9]+) passed, ([0-9]+) failed$/\1/p' <<<"$out")
+    f=$(sed -nE 's/^checks: ([0-9]+) passed, ([0-9]+) failed$/\2/p' <<<"$out")
+    if [ -z "$p" ]; then bad "check_run.py summary" "$(shown "$out")"; return; fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+# ---- quick.ini: what CI runs ----
+run "$BIN" run experiments/configs/quick.ini --dry-run
+expect_rc 0
+printf '%s\n' "$out" >"$TMP/quick.cells"
+expect_has err "14 cells x 1 repetition"
+expect_has err "sodium lacks suite aes-128-gcm"
+run "$BIN" run experiments/configs/quick.ini --out "$TMP/quick" --progress lines
+expect_rc 0
+expect_has err "14 of 14 runs finished"
+checks "$TMP/quick" "$TMP/quick.cells" experiments/configs/quick.ini datasets/vitals_small.csv
+# The microbenchmarks of [micro]: every backend x suite x size, unavailable ones said so.
+if [ -f "$TMP/quick/micro.csv" ]; then ok; else bad "micro.csv" "missing"; fi
+n=$(grep -c '^seal,' "$TMP/quick/micro.csv" 2>/dev/null)
+[ "$n" = 30 ] && ok || bad "30 seal rows (15 backend x suite pairs x 2 sizes)" "$n"
+grep -q '^seal,sodium,aes-128-gcm,,64,unavailable,' "$TMP/quick/micro.csv" && ok || bad "sodium aes-128-gcm unavailable" "$(grep sodium,aes-128 "$TMP/quick/micro.csv")"
+n=$(grep -c ',failed,' "$TMP/quick/micro.csv")
+[ "$n" = 0 ] && ok || bad "no failed microbenchmark" "$n failed"
+# A run never writes into an existing folder.
+run "$BIN" run experiments/configs/quick.ini --out "$TMP/quick"
+expect_rc 2
+expect_has err "exists; a run never writes into an existing folder"
+
+# ---- interrupted, then resumed; both topologies ----
+cat >"$TMP/resume.ini" <<INI
+[run]
+name = resume
+repetitions = 2
+seed = 7
+warmup = 20
+[defaults]
+backend = openssl
+suite = aes-128-gcm, chacha20-poly1305
+qos = 1
+payload = size:100
+messages = 300
+topology = inproc, split
+INI
+run "$BIN" run "$TMP/resume.ini" --dry-run
+printf '%s\n' "$out" >"$TMP/resume.cells"
+"$BIN" run "$TMP/resume.ini" --out "$TMP/resume" --progress lines 2>"$TMP/resume.log" &
+pid=$!
+for _ in $(seq 1 300); do # until two runs are stored
+    [ "$(ls "$TMP/resume/raw" 2>/dev/null | wc -l)" -ge 2 ] && break
+    sleep 0.1
+done
+kill -INT $pid
+wait $pid
+rc=$?
+cmd="run interrupted by SIGINT"
+[ $rc -eq 1 ] && ok || bad "exit 1 when interrupted" "exit $rc: $(shown "$(cat "$TMP/resume.log")")"
+status=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run"]["status"])' "$TMP/resume/manifest.json")
+[ "$status" = interrupted ] && ok || bad "manifest status interrupted" "$status"
+grep -q "complete it with 'sealbench run" "$TMP/resume.log" && ok || bad "says how to resume" "$(shown "$(cat "$TMP/resume.log")")"
+kept=$(ls "$TMP/resume/raw" | wc -l)
+[ "$kept" -ge 2 ] && ok || bad "finished cells kept" "$kept"
+rows=$(($(wc -l <"$TMP/resume/cells.csv") - 1))
+[ "$rows" = "$kept" ] && ok || bad "cells.csv holds the $kept finished runs" "$rows rows"
+sha256sum "$TMP"/resume/raw/*.json >"$TMP/before.sha"
+# A different config cannot resume this run.
+cp "$TMP/resume.ini" "$TMP/other.ini"
+echo "# changed" >>"$TMP/other.ini"
+run "$BIN" run "$TMP/other.ini" --resume "$TMP/resume"
+expect_rc 2
+expect_has err "the config differs"
+run "$BIN" run "$TMP/resume.ini" --resume "$TMP/resume" --progress lines
+expect_rc 0
+expect_has err "8 of 8 runs finished ($kept kept from before)"
+sha256sum --quiet -c "$TMP/before.sha" >/dev/null 2>&1 && ok || bad "finished runs not measured again" "raw records changed"
+rows=$(($(wc -l <"$TMP/resume/cells.csv") - 1))
+[ "$rows" = 8 ] && ok || bad "8 rows after resuming" "$rows"
+# Each cell x repetition once, of both topologies, with the checks of quick.
+sort -u "$TMP/resume.cells" | awk '{print; print}' >"$TMP/resume.cells2"
+checks "$TMP/resume" "$TMP/resume.cells2" "$TMP/resume.ini"
+
+# ---- bad input: the file, the line and the key; nothing run ----
+cat >"$TMP/bad.ini" <<INI
+[run]
+name = bad
+[defaults]
+qos = 1, 3
+INI
+run "$BIN" run "$TMP/bad.ini" --out "$TMP/bad"
+expect_rc 2
+expect_has err "bad.ini:4: key 'qos'"
+[ ! -e "$TMP/bad" ] && ok || bad "no run folder for a bad config" "$TMP/bad exists"
+run "$BIN" run "$TMP/missing.ini"
+expect_rc 2
+expect_has err "missing.ini"
+run "$BIN" run
+expect_rc 2
+expect_has err "a CONFIG file is required"
+run "$BIN" run experiments/configs/quick.ini --progress sometimes
+expect_rc 2
+expect_has err "--progress: expected bar, lines or auto"
+run "$BIN" run "$TMP/resume.ini" --resume "$TMP/nothing-here"
+expect_rc 2
+expect_has err "no readable manifest.json"
+# The schema the README documents is the one the runner writes.
+run "$BIN" run --schema
+expect_rc 0
+hdr=$(head -1 "$TMP/quick/cells.csv" | tr ',' '\n')
+doc=$(sed -nE 's/^\| `([a-z0-9_]+)` \|.*/\1/p' <<<"$out")
+[ "$hdr" = "$doc" ] && ok || bad "--schema lists the columns of cells.csv" "$(diff <(echo "$hdr") <(echo "$doc") | head -5)"
+grep -qF "$(sed -n 3p <<<"$out")" results/README.md && ok || bad "results/README.md embeds the schema" "first row missing"
+
+echo "$NAME: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
