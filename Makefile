@@ -54,7 +54,7 @@ FLAGS_FILE := $(OUT)/.flags
 FLAGS_NOW := $(CC) $(CXX) $(ALL_CFLAGS) $(ALL_CXXFLAGS) $(CPPFLAGS) $(LDFLAGS) $(LIBS)
 $(shell mkdir -p $(OUT); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
-.PHONY: all test deps bench bench-mqtt bench-datasets clean experiments
+.PHONY: all test deps bench bench-mqtt bench-datasets bench-micro clean experiments
 # Keep test and bench objects: they are intermediates of pattern rules, which make would delete.
 .SECONDARY:
 all: $(BIN)
@@ -120,13 +120,21 @@ bench-datasets: deps
 	@$(MAKE) --no-print-directory $(BIN) $(OUT)/bench/dataset_load
 	@tests/bench/datasets.sh $(BIN) results/bench
 
-# Until the config-driven runner exists, the experiment is the cipher-level one: the matrix of
-# what each library offers, and the time per seal and open of every available pair.
+# Our OpenSSL microbenchmarks against `openssl speed -aead`, and the CV of repetitions (rows in
+# results/bench/micro_*.csv).
+bench-micro: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@tests/bench/micro_openssl.sh $(BIN) results/bench
+
+# The experiments: `make experiments` runs experiments/configs/paper.ini (every table and figure)
+# on the private broker and the shipped dataset into results/<name>-<time>/; CONFIG=, BROKER=
+# (an external broker URI) and OUT= (the run folder) for other studies; RESUME=results/<run> to
+# complete an interrupted run.
+CONFIG ?= experiments/configs/paper.ini
 experiments: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	@$(BIN) list
-	@echo
-	@$(BIN) speed
+	@$(BIN) run $(CONFIG) $(if $(BROKER),--broker $(BROKER)) $(if $(OUT),--out $(OUT)) \
+		$(if $(RESUME),--resume $(RESUME))
 
 clean:
 	rm -rf build

@@ -2,6 +2,7 @@
  * row per case. The flags build the same plan a config's [micro] section does, so that the
  * runner and this command measure alike. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@ static int run(int argc, char **argv);
 
 const sb_command sb_cmd_micro = {
     .name = "micro",
-    .summary = "microbenchmarks: seal/open/forge, key exchange, handshakes (Google Benchmark, PAPI)",
+    .summary = "microbenchmarks of seal, open, forge, key exchange and handshakes",
     .help =
         "usage: sealbench micro [--backend B]... [--suite S]... [--group G]... [--sizes LIST]\n"
         "                       [--ops LIST] [--repetitions N] [--min-time S] [--out FILE]\n"
@@ -67,7 +68,10 @@ const sb_command sb_cmd_micro = {
         "  ns_p50 in 10^6 bytes per second; cpu_ns_p50: the thread's CPU time; cycles and\n"
         "  instructions: medians over the repetitions, empty without counters; counters:\n"
         "  'papi' when measured, else why not.\n\n"
-        "Exit status: 0; 1 if a case failed or a file could not be written; 2 usage.\n",
+        "SIGINT or SIGTERM stops the run after the current case; --out FILE then stays\n"
+        "unwritten (a result file exists only when complete).\n\n"
+        "Exit status: 0; 1 if a case failed, a file could not be written or the run was\n"
+        "stopped; 2 usage.\n",
     .run = run,
 };
 
@@ -209,6 +213,15 @@ static void progress(const sb_micro_case *c, size_t i, size_t n)
         fprintf(stderr, "sealbench micro: [%zu/%zu] %s: %s: %s\n", i + 1, n, what,
                 c->status == SB_MICRO_STATUS_FAILED ? "FAILED" : "unavailable", c->why);
     }
+}
+
+/* A stop request ends the run between two cases. Nothing is renamed into place then: a
+ * result file exists only when complete, which is what the runner's --resume trusts. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    stop_requested = sig;
 }
 
 static int list_cases(const sb_micro_case *cases, size_t n)
@@ -376,10 +389,21 @@ static int run(int argc, char **argv)
                     sb_counters_why(ctr));
     }
 
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     verbose = verbose || isatty(STDERR_FILENO);
     fprintf(out, "%s\n", sb_micro_csv_header);
     for (size_t i = 0; i < n; i++) {
         char err[512] = "";
+        if (stop_requested) {
+            fprintf(stderr, "sealbench micro: stopped by signal %d after %zu of %zu cases; %s\n",
+                    (int)stop_requested, i, n,
+                    out_path ? "no result file written" : "the CSV above is incomplete");
+            status = 1;
+            goto done;
+        }
         sb_micro_case *k = &cases[i];
         if (sb_micro_measure(k, &plan, ctr, "off (--no-counters)", err, sizeof err) != SB_OK) {
             fprintf(stderr, "sealbench micro: %s\n", err);

@@ -106,22 +106,11 @@ json_t *cli_process_json(void)
 
 json_t *cli_pid_cpu_json(long pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *fp = fopen(path, "r");
-    if (!fp)
+    double u, sy;
+    if (sb_proc_cpu(pid, &u, &sy) != 0)
         return NULL;
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = 0;
-    /* Fields 14 and 15 (utime, stime, in clock ticks) follow the ")" that ends the name. */
-    char *p = strrchr(buf, ')');
-    unsigned long long ut, st;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return NULL;
-    double hz = (double)sysconf(_SC_CLK_TCK);
     json_t *o = json_object();
-    json_object_set_new(o, "cpu_user_s", json_real((double)ut / hz));
-    json_object_set_new(o, "cpu_sys_s", json_real((double)st / hz));
+    json_object_set_new(o, "cpu_user_s", json_real(u));
+    json_object_set_new(o, "cpu_sys_s", json_real(sy));
     return o;
 }

@@ -1,7 +1,10 @@
 /* Wiping, constant-time comparison and hex (common/util.h). */
 #include "common/util.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 void sb_wipe(void *p, size_t n)
 {
@@ -68,4 +71,36 @@ int64_t sb_days_since_1970(int64_t y, unsigned m, unsigned d)
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     return 365 * (y - 1970) + leaps_through(y - 1) - leaps_through(1969) +
            before_month[(m - 1) % 12] + (m > 2 && leap) + (int64_t)d - 1;
+}
+
+char *sb_trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+int sb_proc_cpu(long pid, double *user_s, double *sys_s)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = 0;
+    /* utime and stime (fields 14 and 15, clock ticks) follow the ")" that ends the name,
+     * which may itself hold spaces and parentheses. */
+    const char *p = strrchr(buf, ')');
+    unsigned long long ut, st;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    *user_s = (double)ut / hz;
+    *sys_s = (double)st / hz;
+    return 0;
 }

@@ -41,6 +41,13 @@ static inline void sb_put_u64le(uint8_t *p, uint64_t v)
     for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Strip leading and trailing white space (isspace) in place; returns the start. */
+char *sb_trim(char *s);
+
+/* CPU seconds (user, system) a process has used so far, from /proc/PID/stat. 0, or -1 when it
+ * cannot be read (gone, not Linux). */
+int sb_proc_cpu(long pid, double *user_s, double *sys_s);
+
 /* Monotonic time in nanoseconds: the one clock every measurement in sealbench uses. */
 static inline uint64_t sb_now_ns(void)
 {

@@ -182,21 +182,8 @@ static void last_line(const char *path, char *out, size_t cap)
 
 static double broker_cpu_s(pid_t pid)
 {
-    if (!pid)
-        return NAN;
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return NAN;
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    unsigned long long ut, st;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return NAN;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    double u, sy;
+    return pid && sb_proc_cpu((long)pid, &u, &sy) == 0 ? u + sy : NAN;
 }
 
 /* ---- the row ------------------------------------------------------------------------------- */
@@ -545,6 +532,12 @@ json_t *sb_cell_run(const sb_cell_env *env, const sb_cell *c, unsigned rep, unsi
         add(&g, "gateway");
         common_args(&g, env, c, order);
         add(&g, "--echo");
+        /* The gateway's policy: exactly what the cell measures (the null baseline is never
+         * accepted unless asked for). */
+        add(&g, "--suite");
+        add(&g, "%s", c->suite->name);
+        add(&g, "--group");
+        add(&g, "%s", c->group->name);
         add(&g, "--samples");
         add(&g, "%s", gsamples);
         gw.pid = spawn(env->self, &g, gout, log);

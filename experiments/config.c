@@ -26,6 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/util.h"
+
 #include <ini.h>
 
 #include "datasets/encode.h"
@@ -266,16 +268,6 @@ static int valid_name(const char *s)
         if (!name_char((unsigned char)*s))
             return 0;
     return 1;
-}
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
 }
 
 static const key_spec *key_of(enum slot s)
@@ -593,7 +585,7 @@ static int parse_level(ctx *c, unsigned line, const section *s, const key_spec *
 static void store_value(ctx *c, section *s, const key_spec *k, unsigned line, char *value)
 {
     levels *out = &s->v[k->slot];
-    value = trim(value);
+    value = sb_trim(value);
     if (!*value) {
         key_fail(c, line, s, k->name, "empty value (give %s, or delete the line for the default)",
                  k->range ? k->range : "a value");
@@ -623,7 +615,7 @@ static void store_value(ctx *c, section *s, const key_spec *k, unsigned line, ch
         next = strchr(item, ',');
         if (next)
             *next++ = '\0';
-        item = trim(item);
+        item = sb_trim(item);
         if (!*item) {
             key_fail(c, line, s, k->name, "empty level in the list (remove the extra comma)");
             return;

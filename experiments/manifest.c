@@ -131,18 +131,6 @@ static void fmt(char *buf, size_t cap, const char *f, ...)
 }
 
 /* Strip surrounding white space, and the trailing NULs that device-tree strings carry. */
-static char *trim(char *s)
-{
-    if (!s)
-        return NULL;
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
-
 /* A small file, whole and NUL-terminated. procfs and sysfs report a size of 0, so the file is
  * read until EOF rather than sized with fstat. Device-tree strings end in NUL, which becomes
  * the end of the C string, as wanted. NULL with errno set on failure. */
@@ -202,7 +190,7 @@ static char *read_line(const char *path, char *why, size_t why_len)
     char *nl = strchr(text, '\n');
     if (nl)
         *nl = '\0';
-    char *t = trim(text);
+    char *t = sb_trim(text);
     memmove(text, t, strlen(t) + 1);
     return text;
 }
@@ -329,7 +317,7 @@ static tool_result tool_run(const char *const argv[], const char *extra_env, dou
         goto exit;
     }
     *exit_code = WEXITSTATUS(status);
-    char *t = trim(out);
+    char *t = sb_trim(out);
     memmove(out, t, strlen(t) + 1);
     result = TOOL_RAN;
 
@@ -592,7 +580,7 @@ static char *cpuinfo_field(const char *text, const char *key)
                 char *v = strndup(p, (size_t)(line + len - p));
                 if (!v)
                     return NULL;
-                char *t = trim(v);
+                char *t = sb_trim(v);
                 memmove(v, t, strlen(t) + 1);
                 return v;
             }

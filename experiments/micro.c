@@ -28,13 +28,10 @@
 #define AAD_BYTES (SB_HEADER_BYTES + sizeof TOPIC - 1)
 #define DEVICE_ID "dev-0001"
 
-/* In the order of sb_micro_op (experiments/config.h). */
-static const char *const op_names[] = {"seal", "open", "forge", "keygen", "ecdh", "handshake", "rekey"};
-_Static_assert(sizeof op_names / sizeof op_names[0] == SB_MICRO_OPS, "one name per sb_micro_op");
-
+/* The names are the config's (experiments/config.c), so a config and the CLI agree. */
 const char *sb_micro_op_name(sb_micro_op op)
 {
-    return (unsigned)op < SB_MICRO_OPS ? op_names[op] : "?";
+    return (unsigned)op < SB_MICRO_OPS ? sb_micro_op_names[op] : "?";
 }
 
 static int is_aead_op(sb_micro_op op)
@@ -726,22 +723,6 @@ const char sb_micro_csv_header[] =
     "ns_p99,ns_mean,ns_min,ns_max,cv_pct,mb_per_s_p50,cpu_ns_p50,cycles_per_op,"
     "instructions_per_op,cycles_per_byte,counters";
 
-/* RFC 4180: quoted only when it has to be. */
-static void csv_text(FILE *fp, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 /* ",value" or "," alone for a figure that does not exist. */
 static void csv_num(FILE *fp, const char *fmt, double v)
 {
@@ -763,10 +744,10 @@ int sb_micro_csv_row(FILE *fp, const sb_micro_case *c)
     fprintf(fp, "%s,%s,%s,%s,%zu,%s,", sb_micro_op_name(c->op), c->be->name,
             c->suite ? c->suite->name : "", c->group ? c->group->name : "", c->bytes,
             status_name(c->status));
-    csv_text(fp, c->why);
+    sb_csv_text(fp, c->why);
     fputc(',', fp);
     if (c->status != SB_MICRO_STATUS_UNAVAILABLE)
-        csv_text(fp, sb_gb_timer());
+        sb_csv_text(fp, sb_gb_timer());
     if (c->status == SB_MICRO_STATUS_UNAVAILABLE)
         fputc(',', fp);
     else
@@ -792,7 +773,7 @@ int sb_micro_csv_row(FILE *fp, const sb_micro_case *c)
         csv_num(fp, "%.3f", c->bytes ? s.cycles_p50 / (double)c->bytes : NAN);
     }
     fputc(',', fp);
-    csv_text(fp, c->counters);
+    sb_csv_text(fp, c->counters);
     fputc('\n', fp);
     return ferror(fp) ? -1 : 0;
 }
@@ -804,7 +785,7 @@ int sb_micro_plan_csv_row(FILE *fp, const sb_micro_case *c)
     fprintf(fp, "%s,%s,%s,%s,%zu,%s,", sb_micro_op_name(c->op), c->be->name,
             c->suite ? c->suite->name : "", c->group ? c->group->name : "", c->bytes,
             c->status == SB_MICRO_STATUS_UNAVAILABLE ? "unavailable" : "runnable");
-    csv_text(fp, c->why);
+    sb_csv_text(fp, c->why);
     fputc('\n', fp);
     return ferror(fp) ? -1 : 0;
 }

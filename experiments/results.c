@@ -152,6 +152,21 @@ json_t *sb_record_load(const char *dir, const char *cell_id, unsigned rep)
     return row;
 }
 
+void sb_csv_text(FILE *fp, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
 /* A CSV field: numbers as integers when they are whole (counts, bytes, ns), otherwise with
  * enough digits for the unit; text quoted when it needs to be (RFC 4180). */
 static void put_field(FILE *fp, json_t *v)
@@ -171,18 +186,7 @@ static void put_field(FILE *fp, json_t *v)
     } else if (json_is_boolean(v)) {
         fputs(json_is_true(v) ? "1" : "0", fp);
     } else if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        if (!strpbrk(s, ",\"\r\n")) {
-            fputs(s, fp);
-            return;
-        }
-        fputc('"', fp);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', fp);
-            fputc(*s, fp);
-        }
-        fputc('"', fp);
+        sb_csv_text(fp, json_string_value(v));
     }
 }
 

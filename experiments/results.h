@@ -27,6 +27,9 @@ extern const sb_column sb_cell_columns[];
 /* Print the schema as a Markdown table (results/README.md embeds it). */
 void sb_cell_schema_markdown(FILE *fp);
 
+/* A text field of a CSV file, quoted only when it has to be (RFC 4180). */
+void sb_csv_text(FILE *fp, const char *s);
+
 /* Write text to path via path.tmp and rename. */
 sb_err sb_write_atomic(const char *path, const char *text, size_t len, char *err, size_t err_len);
 

@@ -136,6 +136,8 @@ static void progress_show(progress *p, const sb_cell *c, unsigned rep, const cha
     /* Time left: the estimate of what remains, scaled by how the estimate has fared so far. */
     double scale = p->est_done > 0 ? el / p->est_done : 1;
     double left = (p->est_total - p->est_done) * scale;
+    if (left < 0)
+        left = 0;
     char eta[32], took[32];
     fmt_duration(left, eta, sizeof eta);
     fmt_duration(el, took, sizeof took);

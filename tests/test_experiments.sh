@@ -55,7 +55,7 @@ seed = 7
 warmup = 20
 [defaults]
 backend = openssl
-suite = aes-128-gcm, chacha20-poly1305
+suite = null, chacha20-poly1305
 qos = 1
 payload = size:100
 messages = 300

@@ -31,6 +31,9 @@ struct sb_mqtt {
     int tls;
     struct pub_ctx { struct sb_mqtt *m; int tag; } pub[2];
     struct sb_mqtt *next_live; /* g_live: the connected clients of this process */
+    /* What this client subscribed to, renewed after every reconnect (see on_connected). */
+    char *subs[8];
+    int subs_qos[8], n_subs;
 };
 
 /* Paho 1.3.11 does not interrupt its receive thread's select() when a new connection starts,
@@ -167,6 +170,12 @@ static void on_connected(void *ctx, char *cause)
     m->ever_connected = 1;
     m->down_since.tv_sec = 0;
     pthread_mutex_unlock(&m->mu);
+    /* Subscribe again after a reconnect, persistent session or not: a broker that crashed
+     * before saving its state comes back without this client's subscriptions, and Paho's
+     * automatic reconnect does not tell whether the session survived. Subscribing twice is
+     * harmless. Asynchronous: this runs on Paho's thread, which must not wait for itself. */
+    if (again && m->n_subs)
+        MQTTAsync_subscribeMany(m->h, m->n_subs, m->subs, m->subs_qos, NULL);
     if (again && m->cb.on_reconnected)
         m->cb.on_reconnected(m->cb.ctx);
 }
@@ -233,6 +242,8 @@ static void free_handle(sb_mqtt *m)
     live_remove(m);
     if (m->h)
         MQTTAsync_destroy(&m->h);
+    for (int i = 0; i < m->n_subs; i++)
+        free(m->subs[i]);
     pthread_mutex_destroy(&m->mu);
     pthread_cond_destroy(&m->cv);
     free(m);
@@ -417,6 +428,13 @@ sb_err sb_mqtt_subscribe_begin(sb_mqtt *m, const char *const *filters, int n, in
     }
     for (int i = 0; i < n; i++)
         qoss[i] = qos;
+    for (int i = 0; i < n && m->n_subs < 8; i++) {
+        char *copy = strdup(filters[i]);
+        if (copy) {
+            m->subs[m->n_subs] = copy;
+            m->subs_qos[m->n_subs++] = qos;
+        }
+    }
     snprintf(m->op_what, sizeof m->op_what, "%s", filters[0]);
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     ro.onSuccess = on_op_success;
