@@ -168,7 +168,7 @@ static void join_names(char *out, size_t cap, const char *const *names, size_t n
         snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "," : "", names[i]);
 }
 
-static int run_micro(const sb_run_opts *o, const sb_plan *p, const char *self, const char *dir)
+static int run_micro(const sb_plan *p, const char *self, const char *dir)
 {
     const sb_micro_plan *m = &p->micro;
     char csv[PATH_MAX], sdir[PATH_MAX], log[PATH_MAX];
@@ -208,7 +208,6 @@ static int run_micro(const sb_run_opts *o, const sb_plan *p, const char *self, c
     char *argv[] = {"sealbench", "micro", "--backend", be, "--suite", su, "--group", gr,
                     "--sizes", sz, "--ops", ops, "--repetitions", reps, "--min-time", mt,
                     "--out", csv, "--samples", sdir, NULL};
-    (void)o;
     pid_t pid = fork();
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
@@ -403,7 +402,7 @@ int sb_run(const sb_run_opts *o)
     write_manifest(dir, manifest);
 
     if (plan.micro.enabled && !o->no_micro && !g_stop)
-        run_micro(o, &plan, self, dir);
+        run_micro(&plan, self, dir);
 
     /* The order: every cell x repetition, shuffled with the seed so that drift over the run
      * (thermal, other load) spreads over all cells instead of favouring the early ones. */
