@@ -54,7 +54,7 @@ FLAGS_FILE := $(OUT)/.flags
 FLAGS_NOW := $(CC) $(CXX) $(ALL_CFLAGS) $(ALL_CXXFLAGS) $(CPPFLAGS) $(LDFLAGS) $(LIBS)
 $(shell mkdir -p $(OUT); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
-.PHONY: all test deps bench bench-mqtt bench-datasets bench-micro clean experiments
+.PHONY: all test deps bench bench-mqtt bench-datasets bench-micro clean experiments analyze compare paper
 # Keep test and bench objects: they are intermediates of pattern rules, which make would delete.
 .SECONDARY:
 all: $(BIN)
@@ -127,14 +127,34 @@ bench-micro: deps
 	@tests/bench/micro_openssl.sh $(BIN) results/bench
 
 # The experiments: `make experiments` runs experiments/configs/paper.ini (every table and figure)
-# on the private broker and the shipped dataset into results/<name>-<time>/; CONFIG=, BROKER=
-# (an external broker URI) and OUT= (the run folder) for other studies; RESUME=results/<run> to
-# complete an interrupted run.
+# on the private broker and the shipped dataset into results/<name>-<time>/, then analyses it
+# (tables, figures, report.html; analysis/README.md); CONFIG=, BROKER= (an external broker URI)
+# and OUT= (the run folder) for other studies; RESUME=results/<run> to complete an interrupted run.
 CONFIG ?= experiments/configs/paper.ini
+PY := /usr/bin/python3
 experiments: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	@$(BIN) run $(CONFIG) $(if $(BROKER),--broker $(BROKER)) $(if $(OUT),--out $(OUT)) \
-		$(if $(RESUME),--resume $(RESUME))
+	@scripts/experiments.sh $(BIN) $(CONFIG) "$(OUT)" "$(RESUME)" "$(BROKER)"
+
+# Tables, figures and report.html of a run (WITH= another machine's run for the platform table).
+analyze: deps
+	@test -n "$(RUN)" || { echo "make analyze RUN=results/<run> [WITH=results/<other run>]"; exit 2; }
+	@$(PY) analysis/analyze.py $(RUN) $(foreach w,$(WITH),--with $(w))
+
+# A run against the committed reference of its machine kind, cell by cell (REF= another one).
+compare: deps
+	@test -n "$(RUN)" || { echo "make compare RUN=results/<run> [REF=results/reference/<arch>]"; exit 2; }
+	@$(PY) analysis/compare.py $(RUN) $(if $(REF),--reference $(REF))
+
+# The paper: the analysis of the reference run (and the emulated aarch64 one, when present)
+# into paper/generated/, then latexmk into paper/build/paper.pdf. RUN= builds it from another run.
+PAPER_RUN ?= $(or $(RUN),results/reference/x86_64)
+PAPER_WITH ?= $(wildcard results/reference/aarch64-emulated)
+paper: deps
+	@rm -rf paper/generated
+	@$(PY) analysis/analyze.py $(PAPER_RUN) $(foreach w,$(PAPER_WITH),--with $(w)) --out paper/generated --no-report
+	@cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet paper.tex
+	@echo "paper: paper/build/paper.pdf (from $(PAPER_RUN))"
 
 clean:
 	rm -rf build

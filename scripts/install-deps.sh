@@ -27,6 +27,17 @@ PACKAGES=(
     mosquitto-clients
     procps
     python3
+    # Analysis (run with /usr/bin/python3: Debian's builds of these, no PyPI), the paper
+    # (latexmk and the TeX Live packages it uses), and the report page's headless-browser test.
+    python3-pandas
+    python3-matplotlib
+    python3-scipy
+    latexmk
+    texlive-latex-base
+    texlive-latex-recommended
+    texlive-fonts-recommended
+    poppler-utils
+    chromium
 )
 
 missing=()

@@ -8,32 +8,10 @@ any Python 3, not just the analysis one.
 import csv
 import hashlib
 import json
-import math
 import os
 import sys
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
-
-
-def quantile(v, q):
-    """Type 7 (linear between order statistics), as experiments/stats.c."""
-    v = sorted(v)
-    pos = q * (len(v) - 1)
-    i = int(pos)
-    return v[i] + (pos - i) * (v[i + 1] - v[i]) if i + 1 < len(v) else v[-1]
-
-
-def close(a, b, rel=1e-5):
-    return abs(a - b) <= rel * max(abs(a), abs(b), 1)
+from checks import check, close, quantile, summary
 
 
 def sha256(path):
@@ -114,8 +92,8 @@ def main():
     got = {os.path.normpath(d["path"]): d["sha256"] for d in m["datasets"]}
     for d in datasets:
         check(got.get(os.path.normpath(d)) == sha256(d), f"dataset {d} sha256")
-    print(f"checks: {passed} passed, {failed} failed")
+    return summary()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -50,6 +50,7 @@ run manifest "$OUT/tests/test_manifest"
 run config "$OUT/tests/test_config"
 run micro tests/test_micro.sh "$BIN"
 run experiments tests/test_experiments.sh "$BIN"
+run analysis tests/test_analysis.sh "$BIN"
 
 if [ ${#broken[@]} -gt 0 ]; then
     echo "failing: ${broken[*]}"

@@ -28,11 +28,11 @@ checks() {
 run "$BIN" run experiments/configs/quick.ini --dry-run
 expect_rc 0
 printf '%s\n' "$out" >"$TMP/quick.cells"
-expect_has err "14 cells x 1 repetition"
+expect_has err "29 cells x 1 repetition"
 expect_has err "sodium lacks suite aes-128-gcm"
 run "$BIN" run experiments/configs/quick.ini --out "$TMP/quick" --progress lines
 expect_rc 0
-expect_has err "14 of 14 runs finished"
+expect_has err "29 of 29 runs finished"
 checks "$TMP/quick" "$TMP/quick.cells" experiments/configs/quick.ini datasets/vitals_small.csv
 # The microbenchmarks of [micro]: every backend x suite x size, unavailable ones said so.
 if [ -f "$TMP/quick/micro.csv" ]; then ok; else bad "micro.csv" "missing"; fi
