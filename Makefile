@@ -1,6 +1,7 @@
 # sealbench build. `make` builds build/native/sealbench; `make test` runs the suite (installing
 # missing Debian packages first unless NO_DEPS=1); `make test SANITIZE=1` runs it under ASan and
-# UBSan in build/sanitize/. Quiet by default; `make V=1` prints the commands.
+# UBSan in build/sanitize/; `make rpi` and `make rpi-test` are the Raspberry Pi cross builds
+# under qemu-user (rpi/rpi.mk). Quiet by default; `make V=1` prints the commands.
 
 CC ?= cc
 CXX ?= c++
@@ -15,6 +16,10 @@ CFLAGS := -O1 -g -fno-omit-frame-pointer
 CXXFLAGS := -O1 -g -fno-omit-frame-pointer
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
+
+# Raspberry Pi cross builds (make rpi, make rpi-test; BUILD=aarch64 or armhf selects the cross
+# compiler and the target's libraries): before OUT and the flags, which it sets.
+include rpi/rpi.mk
 
 OUT := build/$(BUILD)
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter

@@ -86,7 +86,7 @@ typedef struct sb_aead_ops {
 } sb_aead_ops;
 
 /* How a backend offers one suite: ops when it can, and a reason when it cannot. available()
- * is for run-time conditions (libsodium's AES-256-GCM needs AES-NI or ARMv8 crypto); it
+ * is for run-time conditions (libsodium 1.0.18's AES-256-GCM needs x86 AES-NI); it
  * returns NULL when usable, otherwise the reason. */
 typedef struct sb_aead_impl {
     const sb_aead_ops *ops;        /* NULL: never offered, see missing */

@@ -3,8 +3,8 @@
  * (SHA-256, keyed HMAC-SHA256, HKDF, raw RFC 8439 ChaCha20).
  *
  * Leans on libsodium 1.0.18 as Debian 12 ships it. What it lacks is reported, not faked:
- * there is no AES-128-GCM and no P-256, and AES-256-GCM exists only on CPUs with AES-NI+PCLMUL
- * (or ARMv8 crypto). 1.0.18 has no HKDF API either, so HKDF is built here from its HMAC.
+ * there is no AES-128-GCM and no P-256, and AES-256-GCM exists only on x86 CPUs with
+ * AES-NI+PCLMUL (ARMv8's crypto extensions are used from 1.0.19 on). 1.0.18 has no HKDF API either, so HKDF is built here from its HMAC.
  * libsodium aborts the process (sodium_misuse) on lengths beyond its limits, so every length
  * is checked here first and refused with SB_ERR_ARG; its -1 returns become sb_err here too. */
 #include <stdlib.h>
@@ -215,8 +215,12 @@ static const char *sodium_aes256gcm_available(void)
     if (sodium_init() < 0)
         return "libsodium failed to initialise";
     if (!crypto_aead_aes256gcm_is_available())
-        return "libsodium's AES-256-GCM needs AES-NI+PCLMUL (x86) or ARMv8 crypto extensions, "
-               "absent on this CPU";
+#if defined(__x86_64__) || defined(__i386__)
+        return "libsodium's AES-256-GCM needs AES-NI+PCLMUL, absent on this CPU";
+#else
+        /* Whatever the CPU offers: libsodium uses ARMv8's AES instructions from 1.0.19 on. */
+        return "libsodium before 1.0.19 has AES-256-GCM on x86 (AES-NI+PCLMUL) only";
+#endif
     return NULL;
 }
 

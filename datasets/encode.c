@@ -229,6 +229,19 @@ static void cb_put(wbuf *w, size_t (*fn)(uint64_t, unsigned char *, size_t), uin
     w->len += n;
 }
 
+/* libcbor's string, array and map heads take their length as a size_t, not a uint64_t: called
+ * through cb_put's pointer type they would get their arguments in the wrong registers where the
+ * two differ (32-bit ARM). */
+static void cb_len(wbuf *w, size_t (*fn)(size_t, unsigned char *, size_t), size_t len)
+{
+    if (w->full)
+        return;
+    size_t n = fn(len, w->p + w->len, w->cap - w->len);
+    if (!n)
+        w->full = 1;
+    w->len += n;
+}
+
 static void cb_int(wbuf *w, int64_t x)
 {
     if (x >= 0)
@@ -239,7 +252,7 @@ static void cb_int(wbuf *w, int64_t x)
 
 static void cb_text(wbuf *w, const char *s, size_t n)
 {
-    cb_put(w, cbor_encode_string_start, n);
+    cb_len(w, cbor_encode_string_start, n);
     put(w, s, n);
 }
 
@@ -307,7 +320,7 @@ static void cb_value(wbuf *w, sb_col_type t, const sb_value *v)
                 cb_int(w, mant);
             } else { /* RFC 8949 §3.4.4: tag 4 [exponent, mantissa] */
                 cb_put(w, cbor_encode_tag, 4);
-                cb_put(w, cbor_encode_array_start, 2);
+                cb_len(w, cbor_encode_array_start, 2);
                 cb_int(w, e);
                 cb_int(w, mant);
             }
@@ -325,10 +338,10 @@ static void cb_value(wbuf *w, sb_col_type t, const sb_value *v)
 
 static void enc_cbor(wbuf *w, const sb_encode_schema *s, const sb_record *r, const sb_value *tv)
 {
-    uint64_t pairs = (s->device_key && r->device) + (s->time_key && r->has_time);
+    size_t pairs = (s->device_key && r->device) + (s->time_key && r->has_time);
     for (size_t i = 0; i < r->n; i++)
         pairs += !r->values[i].missing;
-    cb_put(w, cbor_encode_map_start, pairs);
+    cb_len(w, cbor_encode_map_start, pairs);
     if (s->device_key && r->device) {
         cb_int(w, SB_CBOR_KEY_DEVICE);
         cb_text(w, r->device, strlen(r->device));

@@ -116,18 +116,25 @@ typedef struct child {
     int done;
 } child;
 
-static pid_t spawn(const char *self, argv_b *a, const char *out_path, const char *log_path)
+/* The argv is made before fork: the child of a threaded process only opens, dups and execs. */
+static pid_t spawn(const sb_self *self, argv_b *a, const char *out_path, const char *log_path)
 {
     a->v[a->n] = NULL;
+    const char *path = NULL;
+    char **argv = sb_self_argv(self, a->v, &path);
+    if (!argv)
+        return -1;
     pid_t pid = fork();
-    if (pid != 0)
+    if (pid != 0) {
+        free(argv);
         return pid;
+    }
     int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (out < 0 || log < 0 || dup2(out, 1) < 0 || dup2(log, 2) < 0)
         _exit(126);
-    execv(self, a->v);
-    dprintf(2, "cannot run %s: %s\n", self, strerror(errno));
+    execv(path, argv);
+    dprintf(2, "cannot run %s: %s\n", path, strerror(errno));
     _exit(127);
 }
 

@@ -14,9 +14,10 @@
 #include <jansson.h>
 
 #include "experiments/config.h"
+#include "experiments/manifest.h"
 
 typedef struct sb_cell_env {
-    const char *self;        /* the sealbench binary the children run */
+    const sb_self *self;     /* the sealbench binary the children run (through its emulator) */
     const char *run_id;
     const char *dir;         /* results/<run_id> */
     const char *broker_uri;

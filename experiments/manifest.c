@@ -23,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#if defined(__aarch64__) || defined(__arm__)
+#include <sys/auxv.h>
+#endif
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -320,6 +323,13 @@ static tool_result tool_run(const char *const argv[], const char *extra_env, dou
     char *t = sb_trim(out);
     memmove(out, t, strlen(t) + 1);
     result = TOOL_RAN;
+    /* posix_spawn reports a failed exec as ENOENT above, except under qemu-user, whose
+     * emulated clone cannot hand the error back: the child exits 127, as a shell does for a
+     * command it cannot find. */
+    if (*exit_code == 127 && !out[0]) {
+        result = TOOL_MISSING;
+        fmt(why, why_len, "%s not found (exit 127, nothing printed)", argv[0]);
+    }
 
 exit:
     if (fa_ready)
@@ -684,6 +694,36 @@ static void cpu_flags(json_t *cpu, const char *info)
     free(line);
 }
 
+/* What the kernel tells this process it may use (getauxval), which is what OpenSSL's and
+ * libsodium's ARM code paths test. Under qemu-user it is the CPU qemu emulates, and the only
+ * source that says so: qemu passes the host's /proc/cpuinfo through. Bits from the kernel's
+ * uapi asm/hwcap.h of each architecture. */
+static void cpu_hwcap(json_t *cpu)
+{
+#if defined(__aarch64__) || defined(__arm__)
+    unsigned long hw = getauxval(AT_HWCAP);
+#if defined(__aarch64__)
+    unsigned long c = hw; /* crypto bits in AT_HWCAP */
+    int aes = 3, pmull = 4, sha2 = 6, simd = (int)(hw >> 1 & 1); /* HWCAP_ASIMD */
+#else
+    unsigned long c = getauxval(AT_HWCAP2); /* HWCAP2_AES, _PMULL, _SHA2 */
+    int aes = 0, pmull = 1, sha2 = 3, simd = (int)(hw >> 12 & 1); /* HWCAP_NEON */
+#endif
+    json_t *f = json_object();
+    json_object_set_new(f, "aes", json_boolean(c >> aes & 1));
+    json_object_set_new(f, "pmull", json_boolean(c >> pmull & 1));
+    json_object_set_new(f, "sha2", json_boolean(c >> sha2 & 1));
+    json_object_set_new(f, "neon_asimd", json_boolean(simd));
+    json_object_set_new(cpu, "hwcap", f);
+    json_object_set_new(cpu, "hwcap_source",
+                        json_string("getauxval(AT_HWCAP, AT_HWCAP2): what the kernel lets this "
+                                    "process use"));
+#else
+    put(cpu, "hwcap", NULL, "not an ARM build: crypto_flags are the CPU's own");
+    put(cpu, "hwcap_source", NULL, "not an ARM build");
+#endif
+}
+
 static int cmp_cpu_paths(const void *a, const void *b)
 {
     /* cpu10 after cpu9: compare the numbers, not the strings. */
@@ -864,45 +904,157 @@ static int arch_native_on(const char *build, const char *kernel)
  * apparent one is the sign. Second sign, for cross-architecture emulation:
  * /proc/sys/kernel/arch (Linux 6.1+) is not rewritten, so an arm64 build on an x86_64 kernel
  * is emulated. Third, and first in precedence: SEALBENCH_EMULATED=0/1 from a harness that knows. */
-static void emulation_collect(json_t *host, const char *uname_machine)
+/* The kernel's /proc/self/cmdline, read through dir: NUL-separated, ending in a NUL. */
+static char *real_cmdline(int dir, size_t *len)
+{
+    int fd = openat(dir, "cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    for (;;) {
+        if (!buf)
+            break;
+        if (n == cap) {
+            char *bigger = cap < (1u << 20) ? realloc(buf, 2 * cap + 1) : NULL;
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (buf) {
+        buf[n] = '\0';
+        *len = n;
+    }
+    return buf;
+}
+
+static int same_file(const char *a, const struct stat *b)
+{
+    struct stat st;
+    return stat(a, &st) == 0 && st.st_dev == b->st_dev && st.st_ino == b->st_ino;
+}
+
+void sb_self_probe(sb_self *s)
+{
+    memset(s, 0, sizeof *s);
+    s->interpreted = -1;
+    ssize_t na = readlink("/proc/self/exe", s->exe, sizeof s->exe - 1);
+    s->exe_errno = na < 0 ? errno : 0;
+    s->exe[na > 0 ? na : 0] = '\0';
+    int dir = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ssize_t nr = dir >= 0 ? readlinkat(dir, "exe", s->exe_real, sizeof s->exe_real - 1) : -1;
+    s->real_errno = nr < 0 ? errno : 0;
+    s->exe_real[nr > 0 ? nr : 0] = '\0';
+    if (na > 0 && nr > 0)
+        s->interpreted = strcmp(s->exe, s->exe_real) != 0;
+    if (s->interpreted == 1) {
+        /* The emulator's options are what comes before the binary's path on its command line
+         * ("qemu-aarch64 -L / build/aarch64/sealbench run ..."): the first argument that is
+         * the same file as exe. Not found (qemu's -0, a binfmt_misc 'O' flag): the emulator
+         * alone, which still runs the binary with the options of its environment (QEMU_*). */
+        s->prefix[0] = s->exe_real;
+        s->n_prefix = 1;
+        size_t len = 0;
+        struct stat st;
+        s->cmdline = stat(s->exe, &st) == 0 ? real_cmdline(dir, &len) : NULL;
+        const char *args[SB_SELF_MAX_PREFIX];
+        size_t n = 0;
+        for (size_t off = 0; s->cmdline && off < len && n < SB_SELF_MAX_PREFIX;) {
+            args[n++] = s->cmdline + off;
+            off += strlen(s->cmdline + off) + 1;
+        }
+        for (size_t i = 1; i < n; i++)
+            if (same_file(args[i], &st)) {
+                for (size_t k = 1; k < i; k++)
+                    s->prefix[s->n_prefix++] = args[k];
+                break;
+            }
+    }
+    if (dir >= 0)
+        close(dir);
+}
+
+void sb_self_free(sb_self *s)
+{
+    if (!s)
+        return;
+    free(s->cmdline);
+    s->cmdline = NULL;
+    s->n_prefix = 0;
+}
+
+char **sb_self_argv(const sb_self *s, char *const args[], const char **path)
+{
+    if (!s->exe[0])
+        return NULL;
+    size_t n = 0;
+    while (args[n])
+        n++;
+    int through = s->interpreted == 1 && s->n_prefix > 0;
+    size_t total = (through ? s->n_prefix + 1 : 0) + (n ? n : 1) + 1;
+    char **v = calloc(total, sizeof *v);
+    if (!v)
+        return NULL;
+    size_t k = 0;
+    if (through) {
+        for (size_t i = 0; i < s->n_prefix; i++)
+            v[k++] = (char *)s->prefix[i];
+        v[k++] = (char *)s->exe; /* the emulator makes it the program's argv[0] */
+    } else {
+        v[k++] = n ? args[0] : (char *)s->exe;
+    }
+    for (size_t i = 1; i < n; i++)
+        v[k++] = args[i];
+    v[k] = NULL;
+    *path = through ? s->exe_real : s->exe;
+    return v;
+}
+
+static int emulation_collect(json_t *host, const char *uname_machine)
 {
     json_t *e = json_object();
-    char why[256], apparent[PATH_MAX], real[PATH_MAX];
+    char why[256];
 
     const char *env = getenv("SEALBENCH_EMULATED");
     put_str(e, "env_sealbench_emulated", env, "SEALBENCH_EMULATED not set");
 
+    sb_self self;
+    sb_self_probe(&self);
+    int interp = self.interpreted;
     char why_apparent[128], why_real[128];
-    ssize_t na = readlink("/proc/self/exe", apparent, sizeof apparent - 1);
-    fmt(why_apparent, sizeof why_apparent, "cannot read /proc/self/exe: %s", strerror(errno));
-    ssize_t nr = -1;
-    int real_errno = 0;
-    int dir = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-        nr = readlinkat(dir, "exe", real, sizeof real - 1);
-        real_errno = errno;
-        close(dir);
-    } else {
-        real_errno = errno;
-    }
-    int interp = -1; /* -1 unknown, 0 no, 1 yes */
-    if (na >= 0 && nr >= 0) {
-        apparent[na] = '\0';
-        real[nr] = '\0';
-        interp = strcmp(apparent, real) != 0;
-    }
+    fmt(why_apparent, sizeof why_apparent, "cannot read /proc/self/exe: %s",
+        strerror(self.exe_errno));
     fmt(why_real, sizeof why_real, "cannot read exe through a descriptor of /proc/self: %s",
-        strerror(real_errno));
-    put_str(e, "exe", na >= 0 ? apparent : NULL, why_apparent);
-    put_str(e, "exe_real", nr >= 0 ? real : NULL, why_real);
+        strerror(self.real_errno));
+    put_str(e, "exe", self.exe[0] ? self.exe : NULL, why_apparent);
+    put_str(e, "exe_real", self.exe_real[0] ? self.exe_real : NULL, why_real);
     if (interp == 1) {
-        const char *base = strrchr(real, '/');
-        json_object_set_new(e, "interpreter", json_string(base ? base + 1 : real));
+        const char *base = strrchr(self.exe_real, '/');
+        json_object_set_new(e, "interpreter", json_string(base ? base + 1 : self.exe_real));
+        /* How the runner starts its children: through this, then the binary. */
+        json_t *cmd = json_array();
+        for (size_t i = 0; i < self.n_prefix; i++)
+            json_array_append_new(cmd, json_string(self.prefix[i]));
+        json_object_set_new(e, "interpreter_command", cmd);
     } else {
-        put(e, "interpreter", NULL,
-            interp == 0 ? "none: the kernel's exe is the binary itself"
-                        : "one of the two readings of /proc/self/exe failed");
+        const char *w = interp == 0 ? "none: the kernel's exe is the binary itself"
+                                    : "one of the two readings of /proc/self/exe failed";
+        put(e, "interpreter", NULL, w);
+        put(e, "interpreter_command", NULL, w);
     }
+    sb_self_free(&self);
 
     char *karch = read_line("/proc/sys/kernel/arch", why, sizeof why);
     put_str(e, "kernel_arch", karch, why);
@@ -935,11 +1087,14 @@ static void emulation_collect(json_t *host, const char *uname_machine)
         json_object_set_new(e, "env_note", json_string("SEALBENCH_EMULATED is neither 0 nor 1: "
                                                        "ignored"));
     if (emulated == 1)
-        json_object_set_new(e, "note", json_string("timings are of a translator: host.cpu, its "
-                                                   "flags and cpufreq describe the host, not "
-                                                   "the emulated CPU"));
+        json_object_set_new(e, "note", json_string("timings are of a translator: host.cpu (model, "
+                                                   "crypto_flags), cpufreq and board describe "
+                                                   "the host, not the emulated CPU; "
+                                                   "host.cpu.hwcap is the CPU the emulator "
+                                                   "offers"));
     free(karch);
     json_object_set_new(host, "emulation", e);
+    return emulated;
 }
 
 /* ---- host: Raspberry Pi --------------------------------------------------------------------- */
@@ -1039,6 +1194,7 @@ static json_t *host_collect(void)
         put(cpu, "model", NULL, why);
         put(cpu, "crypto_flags", NULL, why);
     }
+    cpu_hwcap(cpu);
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     put(cpu, "logical_online", online > 0 ? json_integer(online) : NULL,
         "sysconf(_SC_NPROCESSORS_ONLN) failed");
@@ -1078,7 +1234,19 @@ static json_t *host_collect(void)
 
     virtualization_collect(host, info);
     free(info);
-    emulation_collect(host, have_uname ? u.machine : NULL);
+    if (emulation_collect(host, have_uname ? u.machine : NULL) == 1) {
+        /* Under qemu-user, /proc/cpuinfo is the host's (qemu 7.2 passes it through): no ARM
+         * core, no Raspberry Pi, and no ARM crypto extension is claimed from it. */
+        json_object_set_new(cpu, "emulated_note",
+                            json_string("emulated: model and crypto_flags are from the host's "
+                                        "/proc/cpuinfo (the machine running the emulator); "
+                                        "hwcap is what the emulated CPU offers, no physical "
+                                        "CPU's"));
+        if (json_is_object(json_object_get(cpu, "hwcap")))
+            json_object_set_new(cpu, "hwcap_source",
+                                json_string("getauxval(AT_HWCAP, AT_HWCAP2) under an emulator: "
+                                            "the CPU features it emulates"));
+    }
 
     json_t *pi = json_object();
     char *model = read_line("/proc/device-tree/model", why, sizeof why);

@@ -5,6 +5,7 @@
 #ifndef SB_EXPERIMENTS_MANIFEST_H
 #define SB_EXPERIMENTS_MANIFEST_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,34 @@ json_t *sb_manifest_collect(const sb_manifest_inputs *in);
 /* Record the end: UTC end time, wall seconds, cells finished and failed, and status
  * ("complete", "interrupted", "failed"). */
 void sb_manifest_finish(json_t *m, const char *status, size_t cells_done, size_t cells_failed);
+
+/* This binary as a command to run again, for the runner's children. Natively: the binary,
+ * /proc/self/exe. Under qemu-user started by hand (no binfmt_misc, as `make rpi-test` runs it),
+ * execv of an ARM binary on an x86 kernel fails with ENOEXEC: a child is started through the
+ * same emulator, with the options it was given ("/usr/bin/qemu-aarch64 -L /"). qemu answers
+ * the literal paths /proc/self/exe and /proc/self/cmdline with the program's view; the same
+ * files reached through a descriptor of /proc/self are the kernel's: the emulator and its own
+ * command line. The manifest's host.emulation reads the same probe. */
+#define SB_SELF_MAX_PREFIX 32
+typedef struct sb_self {
+    char exe[PATH_MAX];      /* the binary, as this process sees itself; "" when unreadable */
+    char exe_real[PATH_MAX]; /* the kernel's /proc/self/exe: the emulator when emulated */
+    int exe_errno, real_errno; /* why a reading failed (0: it did not) */
+    int interpreted;         /* -1 unknown, 0 exe is exe_real, 1 an interpreter runs exe */
+    /* Interpreted: the emulator's argv before the binary's path, prefix[0] = exe_real. */
+    const char *prefix[SB_SELF_MAX_PREFIX];
+    size_t n_prefix;
+    char *cmdline; /* storage of prefix[1...] */
+} sb_self;
+
+/* Fill s. Never fails: what cannot be read is "" with its errno. Free with sb_self_free. */
+void sb_self_probe(sb_self *s);
+void sb_self_free(sb_self *s);
+
+/* The path for execv and its argv (malloc'd array, free() it; its strings are s's and args')
+ * that run this binary with args; args[0] is the program name, NULL-terminated. NULL when out
+ * of memory or exe unknown. */
+char **sb_self_argv(const sb_self *s, char *const args[], const char **path);
 
 /* UTC time as ISO-8601 with seconds ("2026-11-22T10:04:05Z"), into out (at least 21 bytes). */
 void sb_utc_iso(char *out, size_t cap);

@@ -168,7 +168,7 @@ static void join_names(char *out, size_t cap, const char *const *names, size_t n
         snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "," : "", names[i]);
 }
 
-static int run_micro(const sb_plan *p, const char *self, const char *dir)
+static int run_micro(const sb_plan *p, const sb_self *self, const char *dir)
 {
     const sb_micro_plan *m = &p->micro;
     char csv[PATH_MAX], sdir[PATH_MAX], log[PATH_MAX];
@@ -208,14 +208,17 @@ static int run_micro(const sb_plan *p, const char *self, const char *dir)
     char *argv[] = {"sealbench", "micro", "--backend", be, "--suite", su, "--group", gr,
                     "--sizes", sz, "--ops", ops, "--repetitions", reps, "--min-time", mt,
                     "--out", csv, "--samples", sdir, NULL};
-    pid_t pid = fork();
+    const char *path = NULL;
+    char **full = sb_self_argv(self, argv, &path);
+    pid_t pid = full ? fork() : -1;
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
         if (fd >= 0)
             dup2(fd, 2);
-        execv(self, argv);
+        execv(path, full);
         _exit(127);
     }
+    free(full);
     int st = 0;
     while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
         if (g_stop)
@@ -282,7 +285,8 @@ int sb_run(const sb_run_opts *o)
     }
 
     /* The run folder: new, or the one to resume (same config only). */
-    char dir[PATH_MAX - 256], run_id[160], self[PATH_MAX];
+    char dir[PATH_MAX - 256], run_id[160];
+    sb_self self = {.interpreted = -1};
     if (o->resume) {
         snprintf(dir, sizeof dir, "%s", o->resume);
         int same = config_matches(dir, plan.text);
@@ -325,8 +329,9 @@ int sb_run(const sb_run_opts *o)
     char sub[PATH_MAX];
     snprintf(sub, sizeof sub, "%s/logs", dir);
     mkdir_p(sub);
-    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[sl > 0 ? sl : 0] = 0;
+    /* The children run this binary, through its emulator when it has one (qemu-user without
+     * binfmt_misc: an ARM binary cannot be exec'd directly on the x86 kernel). */
+    sb_self_probe(&self);
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
@@ -402,7 +407,7 @@ int sb_run(const sb_run_opts *o)
     write_manifest(dir, manifest);
 
     if (plan.micro.enabled && !o->no_micro && !g_stop)
-        run_micro(&plan, self, dir);
+        run_micro(&plan, &self, dir);
 
     /* The order: every cell x repetition, shuffled with the seed so that drift over the run
      * (thermal, other load) spreads over all cells instead of favouring the early ones. */
@@ -431,7 +436,7 @@ int sb_run(const sb_run_opts *o)
     if (o->key)
         tls[nt++] = "--key", tls[nt++] = o->key;
     tls[nt] = NULL;
-    sb_cell_env env = {.self = self, .run_id = run_id, .dir = dir, .broker_uri = uri,
+    sb_cell_env env = {.self = &self, .run_id = run_id, .dir = dir, .broker_uri = uri,
                        .broker_pid = o->broker ? 0 : broker.pid, .keys_path = kpath,
                        .tls_args = tls, .stop = &g_stop};
     size_t kept = 0;
@@ -490,6 +495,7 @@ out:
         remove_keys(kdir, kpath);
     if (broker.pid || broker.dir[0])
         sb_broker_stop(&broker);
+    sb_self_free(&self);
     sb_plan_free(&plan);
     return code;
 }

@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
 # Runs every test program and script, adds up their "N passed, N failed" lines, and ends with
 # the total on a line of its own. OUT names the build folder (build/native or build/sanitize).
+# For a cross build run under an emulator (rpi/rpi.mk's `make rpi-test`): EMULATOR is a command
+# put before every test program, BIN the sealbench the scripts run, SKIP lines "name: reason"
+# of tests not to run (each said with its reason, counted apart), EXTRA_TESTS lines "name
+# command args..." run after the others.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-build/native}
-BIN=$OUT/sealbench
-passed=0 failed=0 broken=()
+BIN=${BIN:-$OUT/sealbench}
+EMU=${EMULATOR:-}
+passed=0 failed=0 skipped=0 broken=()
 
 run() { # name, command...
-    local name=$1 log rc line p f
+    local name=$1 log rc line p f why
     shift
+    why=$(sed -n "s/^$name: //p" <<<"${SKIP:-}" | head -n 1)
+    if [ -n "$why" ]; then
+        printf '  %-10s skipped: %s\n' "$name" "$why"
+        skipped=$((skipped + 1))
+        return
+    fi
+    # A test program (in OUT) runs under the emulator; a script gets BIN, which does.
+    [[ -z $EMU || $1 != "$OUT"/* ]] || set -- $EMU "$@"
     log=$(mktemp)
     "$@" >"$log" 2>&1
     rc=$?
@@ -50,10 +63,22 @@ run manifest "$OUT/tests/test_manifest"
 run config "$OUT/tests/test_config"
 run micro tests/test_micro.sh "$BIN"
 run experiments tests/test_experiments.sh "$BIN"
-run analysis tests/test_analysis.sh "$BIN"
+# The Python analysis and the scripts around the binary (deployment, the fleet playbook, the
+# Dockerfile): a sanitizer or cross build adds nothing to them (the runner's quick.ini under
+# either is in test_experiments.sh), so they run with the native build only.
+if [ "$OUT" = build/native ]; then
+    run analysis tests/test_analysis.sh "$BIN"
+    run deploy tests/test_deploy.sh "$BIN"
+    run dockerfile tests/test_dockerfile.sh "$BIN"
+else
+    echo "  analysis, deploy, dockerfile: skipped in $OUT (Python and scripts, checked with build/native)"
+fi
+while read -r name cmd; do
+    [ -z "$name" ] || run "$name" $cmd
+done <<<"${EXTRA_TESTS:-}"
 
 if [ ${#broken[@]} -gt 0 ]; then
     echo "failing: ${broken[*]}"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed$([ $skipped -eq 0 ] || echo ", $skipped skipped")"
 [ "$failed" -eq 0 ]

@@ -27,6 +27,8 @@ checks() {
 # ---- a real run, analysed ----
 run "$BIN" run experiments/configs/quick.ini --out "$TMP/quick" --progress lines
 expect_rc 0
+# A failed cell says which and why (cells.csv keeps the error), for the CI log.
+[ "$rc" -eq 0 ] || grep ',failed,' "$TMP/quick/cells.csv" | cut -d, -f2,7 | sed 's/^/  failed cell: /' >&2
 run "$PY" analysis/analyze.py "$TMP/quick"
 expect_rc 0
 expect_has out "9 tables, 4 figures"

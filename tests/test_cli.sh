@@ -60,10 +60,17 @@ expect_changed() {
 
 # ---- vectors: the carried file passes on every backend -------------------------------------
 
+# libsodium 1.0.18 has AES-256-GCM on x86 with AES-NI only: on ARM (a Raspberry Pi, or qemu-user)
+# its 2 vectors of that suite are skipped too, and the tampered vector 4 below is not sodium's.
+if "$BIN" list --csv | grep -q '^suite,sodium,aes-256-gcm,ok,'; then
+    SODIUM_VECTORS='8 passed, 0 failed, 12 skipped; 32 messages' V4_BACKENDS="openssl sodium mbedtls"
+else
+    SODIUM_VECTORS='6 passed, 0 failed, 14 skipped; 24 messages' V4_BACKENDS="openssl mbedtls"
+fi
 run "$BIN" vectors "$VECTORS"
 expect_rc 0
 expect_re out '^openssl +20 vectors: 20 passed, 0 failed, 0 skipped; 80 messages re-sealed and opened$'
-expect_re out '^sodium +20 vectors: 8 passed, 0 failed, 12 skipped; 32 messages re-sealed and opened'
+expect_re out "^sodium +20 vectors: $SODIUM_VECTORS re-sealed and opened"
 expect_re out '^mbedtls +20 vectors: 20 passed, 0 failed, 0 skipped; 80 messages re-sealed and opened$'
 if [ -z "$err" ]; then ok; else bad "nothing on stderr" "$(shown "$err")"; fi
 
@@ -75,13 +82,14 @@ fi
 
 # ---- vectors: tampered copies ----------------------------------------------------------------
 # Each vector holds 4 messages, so the 18th "wire" is vectors[4].messages[1] and the 5th
-# "hs_key" is vectors[4]'s: aes-256-gcm over x25519, which all three backends run.
+# "hs_key" is vectors[4]'s: aes-256-gcm over x25519, which all three backends run (where
+# libsodium has it).
 
 flip_digit wire 18 >"$TMP/wire.json"
 expect_changed "$TMP/wire.json"
 run "$BIN" vectors "$TMP/wire.json"
 expect_rc 1
-for be in openssl sodium mbedtls; do
+for be in $V4_BACKENDS; do
     expect_re err "^$TMP/wire.json: vector 4 \([^)]*\): $be: messages\[1\]\.wire differs$"
     expect_re out "^$be +20 vectors: [0-9]+ passed, 1 failed,"
 done
@@ -90,7 +98,7 @@ flip_digit hs_key 5 >"$TMP/hs_key.json"
 expect_changed "$TMP/hs_key.json"
 run "$BIN" vectors "$TMP/hs_key.json"
 expect_rc 1
-for be in openssl sodium mbedtls; do
+for be in $V4_BACKENDS; do
     expect_re err "^$TMP/hs_key.json: vector 4 \([^)]*\): $be: hs_key differs$"
 done
 

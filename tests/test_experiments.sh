@@ -28,11 +28,14 @@ checks() {
 run "$BIN" run experiments/configs/quick.ini --dry-run
 expect_rc 0
 printf '%s\n' "$out" >"$TMP/quick.cells"
-expect_has err "29 cells x 1 repetition"
+# 29 cells on x86; 28 where libsodium has no AES-256-GCM (ARM): as many as the plan lists.
+nplan=$(grep -c . "$TMP/quick.cells")
+[ "$nplan" -ge 28 ] && ok || bad "at least 28 planned cells" "$nplan"
+expect_has err "$nplan cells x 1 repetition"
 expect_has err "sodium lacks suite aes-128-gcm"
 run "$BIN" run experiments/configs/quick.ini --out "$TMP/quick" --progress lines
 expect_rc 0
-expect_has err "29 of 29 runs finished"
+expect_has err "$nplan of $nplan runs finished"
 checks "$TMP/quick" "$TMP/quick.cells" experiments/configs/quick.ini datasets/vitals_small.csv
 # The microbenchmarks of [micro]: every backend x suite x size, unavailable ones said so.
 if [ -f "$TMP/quick/micro.csv" ]; then ok; else bad "micro.csv" "missing"; fi
