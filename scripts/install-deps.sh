@@ -21,14 +21,11 @@ for arg in "$@"; do
     esac
 done
 
-# Build and test: compiler, pkg-config, the three crypto libraries, the JSON reader, and the
-# CSV reader and CBOR encoder of the datasets, the
-# Mosquitto broker with its command-line clients (tests publish through it independently).
-PACKAGES=(
-    build-essential
-    pkg-config
+# The libraries sealbench links: the three crypto libraries, the JSON reader, Paho, the CSV
+# reader and CBOR encoder of the datasets, the config reader, Google Benchmark and PAPI. The
+# native build installs them for this machine, a cross build for its target (CROSS_LIBS).
+LIBS=(
     libssl-dev
-    openssl
     libsodium-dev
     libmbedtls-dev
     libjansson-dev
@@ -38,6 +35,15 @@ PACKAGES=(
     libinih-dev
     libbenchmark-dev
     libpapi-dev
+)
+
+# Build and test: compiler, pkg-config, the libraries, the openssl command, the Mosquitto
+# broker with its command-line clients (tests publish through it independently).
+PACKAGES=(
+    build-essential
+    pkg-config
+    "${LIBS[@]}"
+    openssl
     g++
     mosquitto
     mosquitto-clients
@@ -70,19 +76,7 @@ cross_tools() { # Debian architecture
     esac
     echo qemu-user file binutils
 }
-CROSS_LIBS=(
-    libc6
-    libssl-dev
-    libsodium-dev
-    libmbedtls-dev
-    libjansson-dev
-    libpaho-mqtt-dev
-    libcsv-dev
-    libcbor-dev
-    libinih-dev
-    libbenchmark-dev
-    libpapi-dev
-)
+CROSS_LIBS=(libc6 "${LIBS[@]}")
 # Where the target's libraries are unpacked when dpkg cannot install them (below); rpi/rpi.mk
 # reads the same place.
 SYSROOTS=${SEALBENCH_SYSROOTS:-/opt/sealbench/sysroot}
