@@ -65,6 +65,7 @@ int cli_role_option(cli_role *r, int c, const char *arg)
     case OPT_NO_AUTH: r->no_auth = 1; return 0;
     case OPT_ECHO: r->echo = 1; return 0;
     case OPT_PERSISTENT: r->persistent = 1; return 0;
+    case OPT_NAGLE: r->nagle = 1; return 0;
     case OPT_PAD:
         if ((rc = cli_parse_u64(r->cmd, "--pad", arg, 0, 4096, &u)))
             return rc;
@@ -233,7 +234,8 @@ sb_mqtt_opts cli_role_mqtt(const cli_role *r, const char *uri)
                       .keyfile = r->key,
                       .persistent = r->persistent,
                       .auto_reconnect = r->persistent,
-                      .connect_timeout_s = r->connect_timeout_s};
+                      .connect_timeout_s = r->connect_timeout_s,
+                      .nagle = r->nagle};
     return o;
 }
 

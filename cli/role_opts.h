@@ -19,7 +19,7 @@
 enum {
     OPT_BROKER = 1000, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_PREFIX, OPT_BACKEND, OPT_SUITE,
     OPT_GROUP, OPT_KEYS, OPT_NO_AUTH, OPT_PAD, OPT_QOS, OPT_ECHO, OPT_PERSISTENT,
-    OPT_CONNECT_TIMEOUT, OPT_REPLAY_WINDOW, OPT_GRACE, OPT_SAMPLES,
+    OPT_CONNECT_TIMEOUT, OPT_REPLAY_WINDOW, OPT_GRACE, OPT_SAMPLES, OPT_NAGLE,
     OPT_ROLE_LAST
 };
 
@@ -37,7 +37,8 @@ enum {
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},                          \
     {"replay-window", required_argument, NULL, OPT_REPLAY_WINDOW},                              \
     {"grace", required_argument, NULL, OPT_GRACE},                                              \
-    {"samples", required_argument, NULL, OPT_SAMPLES}
+    {"samples", required_argument, NULL, OPT_SAMPLES},                                          \
+    {"nagle", no_argument, NULL, OPT_NAGLE}
 
 /* The help lines of the shared flags. */
 #define CLI_ROLE_HELP                                                                           \
@@ -58,13 +59,15 @@ enum {
     "  --connect-timeout S  give up connecting after S seconds (default 5)\n"                  \
     "  --replay-window W    replay window, 1 to 4096 (default 64)\n"                           \
     "  --grace S            seconds the previous epoch stays valid after a rekey (default 5)\n" \
-    "  --samples FILE       write one CSV row per message (seal, open, latency; results/README)\n"
+    "  --samples FILE       write one CSV row per message (seal, open, latency; results/README)\n" \
+    "  --nagle              leave Nagle's algorithm on, as Paho does (default: TCP_NODELAY,\n"  \
+    "                       so that no packet waits up to 40 ms for a delayed ACK)\n"
 
 typedef struct cli_role {
     const char *cmd;
     const char *broker, *cafile, *cert, *key, *prefix, *backend, *suite, *group, *keys;
     const char *samples;
-    int no_auth, qos, echo, persistent;
+    int no_auth, qos, echo, persistent, nagle;
     size_t pad;
     double connect_timeout_s, grace_s;
     unsigned replay_window;

@@ -67,6 +67,8 @@ static void common_args(argv_b *a, const sb_cell_env *env, const sb_cell *c, uns
     }
     add(a, "--qos");
     add(a, "%d", c->qos);
+    if (env->nagle)
+        add(a, "--nagle");
     if (c->pad) {
         add(a, "--pad");
         add(a, "%zu", c->pad);
@@ -172,19 +174,28 @@ static int reap(child *k, uint64_t deadline_ns, volatile sig_atomic_t *stop)
 }
 
 /* The last non-empty line of a log, for the error column. */
+/* The child's last words. qemu-user's own "uncaught target signal" line comes after what the
+ * program said before it died (glibc's "double free", say), so that earlier line is kept and
+ * qemu's is appended. */
 static void last_line(const char *path, char *out, size_t cap)
 {
     out[0] = 0;
     FILE *fp = fopen(path, "r");
     if (!fp)
         return;
-    char line[600];
+    char line[600], said[600] = "", emu[600] = "";
     while (fgets(line, sizeof line, fp)) {
         line[strcspn(line, "\r\n")] = 0;
-        if (line[0] && strncmp(line, "gateway: ", 9) != 0)
-            snprintf(out, cap, "%s", line);
+        if (strncmp(line, "qemu: ", 6) == 0)
+            snprintf(emu, sizeof emu, "%s", line);
+        else if (line[0] && strncmp(line, "gateway: ", 9) != 0)
+            snprintf(said, sizeof said, "%s", line);
     }
     fclose(fp);
+    if (said[0] && emu[0])
+        snprintf(out, cap, "%s (%s)", said, emu);
+    else
+        snprintf(out, cap, "%s", said[0] ? said : emu);
 }
 
 static double broker_cpu_s(pid_t pid)
@@ -617,8 +628,9 @@ json_t *sb_cell_run(const sb_cell_env *env, const sb_cell *c, unsigned rep, unsi
     } else if (code != 0) {
         last_line(log, why, sizeof why);
         if (dev.done && WIFSIGNALED(dev.status))
-            fail(row, "the %s process died of signal %d: %s", split ? "device" : "pair",
-                 WTERMSIG(dev.status), why);
+            fail(row, "the %s process died of signal %d: %s (its log: logs/%s.r%u.log)",
+                 split ? "device" : "pair", WTERMSIG(dev.status), why[0] ? why : "no message",
+                 c->id, rep);
         else
             fail(row, "the %s process exited %d: %s", split ? "device" : "pair", code,
                  why[0] ? why : "no message");

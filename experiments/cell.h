@@ -24,6 +24,7 @@ typedef struct sb_cell_env {
     pid_t broker_pid;        /* the private broker, for its CPU time; 0 for an external one */
     const char *keys_path;   /* PSKs for dev-0001... (auth = psk) */
     const char *const *tls_args; /* --cafile F --cert F --key F for an external TLS broker */
+    int nagle;               /* [run] tcp_nodelay = off: the children get --nagle */
     volatile sig_atomic_t *stop;
 } sb_cell_env;
 

@@ -57,7 +57,7 @@ enum slot {
     /* One value per study. */
     S_MESSAGES, S_WARMUP,
     /* [run] and [micro]. */
-    S_NAME, S_DESCRIPTION, S_REPETITIONS, S_SEED, S_ORDER, S_SIZES, S_OPS, S_MIN_TIME,
+    S_NAME, S_DESCRIPTION, S_REPETITIONS, S_SEED, S_ORDER, S_NODELAY, S_SIZES, S_OPS, S_MIN_TIME,
     S_COUNT
 };
 #define N_FACTORS (S_TOPOLOGY + 1)
@@ -86,6 +86,8 @@ typedef struct key_spec {
 static const char *const auth_words[] = {"none", "psk"};           /* index = sb_cell.psk */
 static const char *const topology_words[] = {"inproc", "split"};   /* index = sb_topology */
 static const char *const order_words[] = {"sequential", "shuffled"}; /* index = plan.shuffle */
+static const char *const onoff_words[] = {"off", "on"};
+
 #define WORDS(w) .words = (w), .n_words = sizeof(w) / sizeof((w)[0])
 
 static const key_spec keys[] = {
@@ -98,6 +100,8 @@ static const key_spec keys[] = {
      .range = "0 to 18446744073709551615"},
     {.name = "order", .sections = SEC_RUN, .slot = S_ORDER, .type = T_WORD,
      .range = "shuffled or sequential", WORDS(order_words)},
+    {.name = "tcp_nodelay", .sections = SEC_RUN, .slot = S_NODELAY, .type = T_WORD,
+     .range = "on or off", WORDS(onoff_words)},
     {.name = "warmup", .sections = SEC_RUN | SEC_FACTORS, .slot = S_WARMUP, .type = T_UINT,
      .max = 9999999, .range = "0 to 9999999",
      .too_large = "ten million unmeasured messages per device is a run of its own, not a "
@@ -1202,6 +1206,7 @@ static void build_plan(ctx *c, sb_plan *p)
     p->repetitions = run->v[S_REPETITIONS].line ? (unsigned)run->v[S_REPETITIONS].v[0].u : 1;
     p->seed = run->v[S_SEED].line ? run->v[S_SEED].v[0].u : 1;
     p->shuffle = run->v[S_ORDER].line ? (int)run->v[S_ORDER].v[0].u : 1;
+    p->tcp_nodelay = run->v[S_NODELAY].line ? (int)run->v[S_NODELAY].v[0].u : 1;
 
     size_t n_studies = 0;
     for (size_t i = 0; i < c->n_secs; i++)

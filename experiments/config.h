@@ -94,6 +94,7 @@ typedef struct sb_plan {
     unsigned repetitions;
     uint64_t seed;
     int shuffle;       /* [run] order = shuffled (default) or sequential */
+    int tcp_nodelay;   /* [run] tcp_nodelay = on (default) or off: Nagle on MQTT sockets */
     char **studies;    /* names, in file order */
     size_t n_studies;
     sb_payload_level *payloads; /* every payload level used */

@@ -386,6 +386,7 @@ int sb_run(const sb_run_opts *o)
     json_object_set_new(pj, "cells", json_integer((json_int_t)plan.n_cells));
     json_object_set_new(pj, "repetitions", json_integer(plan.repetitions));
     json_object_set_new(pj, "order", json_string(plan.shuffle ? "shuffled" : "sequential"));
+    json_object_set_new(pj, "tcp_nodelay", json_boolean(plan.tcp_nodelay));
     json_object_set_new(pj, "estimate_s", json_real(plan.estimate_s));
     json_t *dropped = json_array();
     for (size_t i = 0; i < plan.n_dropped; i++) {
@@ -438,7 +439,7 @@ int sb_run(const sb_run_opts *o)
     tls[nt] = NULL;
     sb_cell_env env = {.self = &self, .run_id = run_id, .dir = dir, .broker_uri = uri,
                        .broker_pid = o->broker ? 0 : broker.pid, .keys_path = kpath,
-                       .tls_args = tls, .stop = &g_stop};
+                       .tls_args = tls, .nagle = !plan.tcp_nodelay, .stop = &g_stop};
     size_t kept = 0;
     for (size_t i = 0; i < runs && !g_stop; i++) {
         const sb_cell *c = &plan.cells[order[i].cell];

@@ -23,6 +23,21 @@ TAG = {"null": 0, "aes-128-gcm": 16, "aes-256-gcm": 16, "chacha20-poly1305": 16,
        "chacha20-hmac-sha256": 32}
 
 
+def show_log(run, cid, rep):
+    """A failed cell's own log, so that a failure on a CI machine can be diagnosed from its
+    output alone (the run folder is a temporary one)."""
+    path = os.path.join(run, "logs", f"{cid}.r{rep}.log")
+    try:
+        with open(path, errors="replace") as f:
+            tail = f.read().splitlines()[-15:]
+    except OSError as e:
+        print(f"        (no log: {e})")
+        return
+    print(f"        last lines of logs/{cid}.r{rep}.log:")
+    for line in tail:
+        print(f"        | {line}")
+
+
 def main():
     run, cells_file, config = sys.argv[1:4]
     datasets = sys.argv[4:]
@@ -37,6 +52,7 @@ def main():
         cid = r["cell_id"]
         check(r["status"] == "ok", f"{cid}: status ok (error: {r['error']})")
         if r["status"] != "ok":
+            show_log(run, cid, r.get("repetition", "1"))
             continue
         sent, got = int(r["messages_sent"]), int(r["messages_received"])
         check(sent == int(r["messages_per_device"]) * int(r["devices"]), f"{cid}: sent {sent} measured messages")
@@ -83,6 +99,16 @@ def main():
         check(k in m, f"manifest has {k}")
     check(m["run"]["status"] == "complete", f"manifest status complete ({m['run']['status']})")
     check(m["run"]["cells_done"] == len(expected) and m["run"]["cells_failed"] == 0, "manifest counts")
+    nodelay = "tcp_nodelay = off" not in open(config).read()
+    check(m["plan"].get("tcp_nodelay") is nodelay, f"manifest plan.tcp_nodelay is {nodelay}")
+    outs = []
+    for name in sorted(os.listdir(os.path.join(run, "raw"))):
+        o = json.load(open(os.path.join(run, "raw", name))).get("output") or {}
+        for part in (o.get("pair") or {}).values() if "pair" in o else (o.get("device"), o.get("gateway")):
+            if isinstance(part, dict) and "tcp_nodelay" in part:
+                outs.append(part["tcp_nodelay"])
+    check(outs and all(v is nodelay for v in outs),
+          f"every device and gateway says tcp_nodelay {nodelay} ({len(outs)} said, {outs.count(not nodelay)} otherwise)")
     check(bool(m["build"]["git_describe"]), "git describe recorded")
     for be in ("openssl", "sodium", "mbedtls"):
         check(bool(m["libraries"]["backends"][be]["version"]), f"{be} version recorded")

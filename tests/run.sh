@@ -55,6 +55,7 @@ run cli tests/test_cli.sh "$BIN"
 run broker tests/test_broker.sh "$BIN"
 run tls tests/test_tls.sh "$BIN"
 run transport "$OUT/tests/test_transport"
+run mqttclient "$OUT/tests/test_mqtt_client"
 run datasets "$OUT/tests/test_datasets" ../shared/datasets/real
 run encode "$OUT/tests/test_encode"
 run generate tests/test_generate.sh "$BIN"

@@ -225,6 +225,17 @@ static int sodium_aes256(void)
                          &why) == SB_OK;
 }
 
+static void nagle_on(void)
+{
+    sb_plan p;
+    char err[512] = "";
+    sb_err rc = load("[run]\nname = n\ntcp_nodelay = off\n", &p, err, sizeof err);
+    CHECK(rc == SB_OK && p.tcp_nodelay == 0, "tcp_nodelay = off: rc %d, %d: %s", rc,
+          rc == SB_OK ? p.tcp_nodelay : -1, err);
+    if (rc == SB_OK)
+        sb_plan_free(&p);
+}
+
 static void builtin_defaults(void)
 {
     sb_plan p;
@@ -239,7 +250,7 @@ static void builtin_defaults(void)
           p.n_dropped);
     CHECK(p.n_studies == 1 && strcmp(p.studies[0], "d") == 0, "one study named after the run");
     CHECK(p.repetitions == 1 && p.seed == 1 && p.shuffle == 1 && strcmp(p.description, "") == 0 &&
-              !p.micro.enabled, "run defaults");
+              !p.micro.enabled && p.tcp_nodelay == 1, "run defaults");
     const sb_cell *c = cell_by_id(&p, "d.openssl.null.x25519.psk.size256.pad0.qos0.rekey0.rate0."
                                       "dev1.inproc");
     CHECK(c != NULL, "the null suite is a cell of its own");
@@ -516,6 +527,8 @@ static const bad_case bad_cases[] = {
     {"unknown auth", HEAD "auth = cert\n", ":4: key 'auth' in [defaults]: unknown level 'cert' (known: psk or none)"},
     {"unknown topology", HEAD "topology = mesh\n", ":4: key 'topology' in [defaults]: unknown level 'mesh' (known: inproc or split)"},
     {"unknown order", "[run]\nname = t\norder = random\n", ":3: key 'order' in [run]: unknown value 'random' (known: shuffled or sequential)"},
+    {"tcp_nodelay not on/off", "[run]\nname = t\ntcp_nodelay = yes\n", ":3: key 'tcp_nodelay' in [run]: unknown value 'yes' (known: on or off)"},
+    {"tcp_nodelay outside [run]", HEAD "tcp_nodelay = off\n", ":4: key 'tcp_nodelay'"},
     {"'all' with others", HEAD "backend = all, openssl\n", ":4: key 'backend' in [defaults]: level 'all' must stand alone"},
     {"payload without a kind", HEAD "payload = 64\n",
      ":4: key 'payload' in [defaults]: level '64' is not size:BYTES or dataset:PATH:ENCODING"},
@@ -662,6 +675,7 @@ int main(void)
     put("vitals_small.csv", "patient_id,timestamp,hr\nP1,2026-01-01T00:00:00Z,72\n");
     full_config();
     builtin_defaults();
+    nagle_on();
     all_and_overrides();
     libinih_quirks();
     relative_dataset();

@@ -886,6 +886,7 @@ json_t *sb_fleet_json(sb_fleet *f)
     json_object_set_new(o, "group", json_string(c->group->name));
     json_object_set_new(o, "prefix", json_string(f->prefix));
     json_object_set_new(o, "qos", json_integer(c->qos));
+    json_object_set_new(o, "tcp_nodelay", json_boolean(!c->mqtt.nagle));
     json_object_set_new(o, "devices", json_integer(f->n));
     json_object_set_new(o, "devices_ready", json_integer(ready));
     json_object_set_new(o, "devices_failed", json_integer(failed));

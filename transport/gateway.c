@@ -524,6 +524,7 @@ json_t *sb_gateway_json(sb_gateway *g, sb_gateway_stop why)
     json_object_set_new(o, "backend", json_string(g->cfg.be->name));
     json_object_set_new(o, "prefix", json_string(g->prefix));
     json_object_set_new(o, "qos", json_integer(g->cfg.qos));
+    json_object_set_new(o, "tcp_nodelay", json_boolean(!g->cfg.mqtt.nagle));
     json_object_set_new(o, "echo", json_boolean(g->cfg.echo));
     json_object_set_new(o, "stop", json_string(stops[why]));
     json_object_set_new(o, "accepted", json_integer((json_int_t)g->accepted));

@@ -41,6 +41,9 @@ typedef struct sb_mqtt_opts {
     int auto_reconnect;     /* reconnect after a lost connection, buffering publishes meanwhile */
     int keepalive_s;        /* 0: 30 s */
     double connect_timeout_s; /* 0: 5 s */
+    /* Keep Nagle's algorithm on, as Paho leaves it; by default the process's MQTT sockets get
+     * TCP_NODELAY (why: transport/mqtt.c). */
+    int nagle;
 } sb_mqtt_opts;
 
 /* Create a client and connect; returns when connected or failed. On failure *out is NULL and
