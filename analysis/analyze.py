@@ -48,6 +48,15 @@ def _wall_min(m):
     return f"{total / 60:.1f}"
 
 
+def _nagle(m):
+    """Whether the MQTT clients of the run had Nagle's algorithm on. Runs made before the
+    runner said so (no plan.tcp_nodelay) had it on: Paho's default, which sealbench kept."""
+    nodelay = _get(m, "plan", "tcp_nodelay")
+    if nodelay is None:
+        return "on (the run predates the tcp_nodelay setting)"
+    return "off (TCP_NODELAY)" if nodelay else "on (tcp_nodelay = off)"
+
+
 def numbers_tex(run):
     """LaTeX macros quoting the run's provenance in the paper's text."""
     m = run.manifest
@@ -85,6 +94,7 @@ def numbers_tex(run):
         ("SBKernel", _get(m, "host", "kernel", "release", default="unknown")),
         ("SBOS", _get(m, "host", "os", default="unknown")),
         ("SBCPUFlags", ", ".join(k for k, v in flags.items() if v is True) or "none"),
+        ("SBNagle", _nagle(m)),
     ]
     lines = [f"% Provenance of run {run.run_id}, from its manifest.json and cells.csv "
              "(written by analysis/analyze.py)."]

@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sbanalysis.compare import compare_cells, compare_micro, machine_differences  # noqa: E402
+from sbanalysis.compare import compare_cells, compare_micro, machine_differences, setting_differences  # noqa: E402
 from sbanalysis.load import Run, RunError  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -54,6 +54,9 @@ def main(argv):
     diffs = machine_differences(ref, new)
     if diffs:
         print("machines differ (timings are not comparable as regressions): " + "; ".join(diffs))
+    settings = setting_differences(ref, new)
+    if settings:
+        print("settings differ: " + "; ".join(settings))
     cells, only_new, only_ref = compare_cells(ref, new)
     micro = compare_micro(ref, new)
     table = pd.concat([cells, micro], ignore_index=True)

@@ -25,7 +25,7 @@ FIGURES = ["latency_cdf", "cost_vs_size", "overhead_vs_size", "throughput_vs_rek
 MACROS = ["SBRunId", "SBMachine", "SBArch", "SBEmulated", "SBCells", "SBRunsDone", "SBRunsFailed",
           "SBRepetitions", "SBGit", "SBCompiler", "SBOpenSSL", "SBSodium", "SBMbedTLS", "SBPaho",
           "SBMosquitto", "SBPAPI", "SBCounters", "SBConfig", "SBConfigSha", "SBSeed", "SBStarted",
-          "SBWallMin", "SBKernel", "SBOS", "SBCPUFlags"]
+          "SBWallMin", "SBKernel", "SBOS", "SBCPUFlags", "SBNagle"]
 TAG = {"null": 0, "aes-128-gcm": 16, "aes-256-gcm": 16, "chacha20-poly1305": 16,
        "chacha20-hmac-sha256": 32}
 

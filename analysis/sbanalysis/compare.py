@@ -141,3 +141,19 @@ def machine_differences(ref, new):
         if a != b:
             out.append(f"{be} {a} vs {b}")
     return out
+
+
+def nagle(run):
+    """'on' or 'off': Nagle's algorithm on the run's MQTT client sockets. A manifest without
+    plan.tcp_nodelay predates the setting, when the clients kept Paho's default (on)."""
+    nodelay = run.manifest.get("plan", {}).get("tcp_nodelay")
+    return "off" if nodelay else "on"
+
+
+def setting_differences(ref, new):
+    """Run settings that change transport timings whatever the machine."""
+    out = []
+    if nagle(ref) != nagle(new):
+        out.append(f"Nagle's algorithm {nagle(new)} in the run, {nagle(ref)} in the reference "
+                   "(handshake, rekey and QoS 2 latencies move by up to 40 ms per exchange)")
+    return out
