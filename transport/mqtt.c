@@ -175,10 +175,11 @@ static void nodelay_scan(void)
 }
 
 /* Called before each publish and subscribe: a scan when a client connected since the last one
- * (a reconnect storm of many clients costs one scan per publish, not one per client). */
-static void nodelay_if_due(void)
+ * (a reconnect storm of many clients costs one scan per publish, not one per client). A client
+ * that keeps Nagle never scans: the processes of a run use one setting for all their clients. */
+static void nodelay_if_due(const sb_mqtt *m)
 {
-    if (atomic_load_explicit(&g_nodelay_due, memory_order_relaxed) &&
+    if (!m->nagle && atomic_load_explicit(&g_nodelay_due, memory_order_relaxed) &&
         atomic_exchange(&g_nodelay_due, 0))
         nodelay_scan();
 }
@@ -282,8 +283,6 @@ static void on_connected(void *ctx, char *cause)
     sb_mqtt *m = ctx;
     if (!enter(m))
         return;
-    if (!m->nagle)
-        atomic_store(&g_nodelay_due, 1);
     pthread_mutex_lock(&m->mu);
     int again = m->ever_connected;
     m->connected = 1;
@@ -294,6 +293,10 @@ static void on_connected(void *ctx, char *cause)
      * before saving its state comes back without this client's subscriptions, and Paho's
      * automatic reconnect does not tell whether the session survived. Subscribing twice is
      * harmless. Asynchronous: this runs on Paho's thread, which must not wait for itself. */
+    /* A new socket after a reconnect (the first connect's is seen to in sb_mqtt_connect_end:
+     * Paho may call this before or after the connect's own completion). */
+    if (again && !m->nagle)
+        atomic_store(&g_nodelay_due, 1);
     if (again && m->n_subs)
         MQTTAsync_subscribeMany(m->h, m->n_subs, m->subs, m->subs_qos, NULL);
     if (again && m->cb.on_reconnected)
@@ -552,6 +555,8 @@ sb_err sb_mqtt_connect_end(sb_mqtt *m, char *err, size_t err_len)
     m->ever_connected = 1;
     pthread_mutex_unlock(&m->mu);
     live_add(m);
+    if (!m->nagle)
+        atomic_store(&g_nodelay_due, 1);
     return SB_OK;
 }
 
@@ -590,7 +595,7 @@ sb_err sb_mqtt_subscribe_begin(sb_mqtt *m, const char *const *filters, int n, in
     ro.onSuccess = on_op_success;
     ro.onFailure = on_op_failure;
     ro.context = m;
-    nodelay_if_due();
+    nodelay_if_due(m);
     op_begin(m);
     int rc = MQTTAsync_subscribeMany(m->h, n, (char *const *)filters, qoss, &ro);
     if (rc != MQTTASYNC_SUCCESS) {
@@ -631,7 +636,7 @@ sb_err sb_mqtt_publish(sb_mqtt *m, const char *topic, const void *payload, size_
         ro.onFailure = on_pub_fail;
         ro.context = &m->pub[tag];
     }
-    nodelay_if_due();
+    nodelay_if_due(m);
     int rc = MQTTAsync_send(m->h, topic, (int)len, payload, qos, 0, &ro);
     return translate(rc);
 }
