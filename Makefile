@@ -18,10 +18,10 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 
 # Raspberry Pi cross builds (make rpi, make rpi-test; BUILD=aarch64 or armhf selects the cross
-# compiler and the target's libraries): before OUT and the flags, which it sets.
+# compiler and the target's libraries): before BUILD_DIR and the flags, which it sets.
 include rpi/rpi.mk
 
-OUT := build/$(BUILD)
+BUILD_DIR := build/$(BUILD)
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS += -I. -MMD -MP -D_GNU_SOURCE
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN_FLAGS)
@@ -46,88 +46,90 @@ LIB_SRCS := $(wildcard common/*.c ciphers/*.c protocol/*.c transport/*.c dataset
 LIB_CXX_SRCS := $(wildcard experiments/*.cc)
 CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
-TEST_SUPPORT := $(OUT)/obj/tests/support.o
+TEST_SUPPORT := $(BUILD_DIR)/obj/tests/support.o
 
-LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/obj/%.o) $(LIB_CXX_SRCS:%.cc=$(OUT)/obj/%.o)
-CLI_OBJS := $(CLI_SRCS:%.c=$(OUT)/obj/%.o)
-TEST_BINS := $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
-BENCH_BINS := $(OUT)/bench/overhead $(OUT)/bench/mqtt_plain $(OUT)/bench/dataset_load
-BIN := $(OUT)/sealbench
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD_DIR)/obj/%.o) $(LIB_CXX_SRCS:%.cc=$(BUILD_DIR)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD_DIR)/obj/%.o)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD_DIR)/tests/%)
+BENCH_BINS := $(BUILD_DIR)/bench/overhead $(BUILD_DIR)/bench/mqtt_plain $(BUILD_DIR)/bench/dataset_load
+BIN := $(BUILD_DIR)/sealbench
 
 # Rebuild everything when the flags change (Redis does the same with .make-settings).
-FLAGS_FILE := $(OUT)/.flags
+FLAGS_FILE := $(BUILD_DIR)/.flags
 FLAGS_NOW := $(CC) $(CXX) $(ALL_CFLAGS) $(ALL_CXXFLAGS) $(CPPFLAGS) $(LDFLAGS) $(LIBS)
-$(shell mkdir -p $(OUT); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
+$(shell mkdir -p $(BUILD_DIR); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
 .PHONY: all test deps bench bench-mqtt bench-datasets bench-micro clean experiments analyze compare paper
 # Keep test and bench objects: they are intermediates of pattern rules, which make would delete.
 .SECONDARY:
 all: $(BIN)
 
-$(OUT)/obj/%.o: %.c $(FLAGS_FILE)
+$(BUILD_DIR)/obj/%.o: %.c $(FLAGS_FILE)
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c $< -o $@
 
-$(OUT)/obj/%.o: %.cc $(FLAGS_FILE)
+$(BUILD_DIR)/obj/%.o: %.cc $(FLAGS_FILE)
 	$(call msg,CXX,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(CPPFLAGS) -c $< -o $@
 
 # What a result's manifest says about the build that produced it: only experiments/manifest.c
 # sees it, and only it is rebuilt when the checkout's description changes.
-BUILD_INFO := $(OUT)/gen/build_info.h
+BUILD_INFO := $(BUILD_DIR)/gen/build_info.h
 BUILD_INFO_NOW := \#define SB_GIT_DESCRIBE "$(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)"\n\#define SB_BUILD_CC "$(shell $(CC) --version 2>/dev/null | head -1)"\n\#define SB_BUILD_CFLAGS "$(ALL_CFLAGS)"\n
-$(shell mkdir -p $(OUT)/gen; printf '$(BUILD_INFO_NOW)' > $(BUILD_INFO).new; cmp -s $(BUILD_INFO).new $(BUILD_INFO) || cp $(BUILD_INFO).new $(BUILD_INFO))
-$(OUT)/obj/experiments/manifest.o: $(BUILD_INFO)
-$(OUT)/obj/experiments/manifest.o: CPPFLAGS += -I$(OUT)/gen
+$(shell mkdir -p $(BUILD_DIR)/gen; [ "$$(printf '$(BUILD_INFO_NOW)')" = "$$(cat $(BUILD_INFO) 2>/dev/null)" ] || printf '$(BUILD_INFO_NOW)' > $(BUILD_INFO))
+$(BUILD_DIR)/obj/experiments/manifest.o: $(BUILD_INFO)
+$(BUILD_DIR)/obj/experiments/manifest.o: CPPFLAGS += -I$(BUILD_DIR)/gen
 
-$(OUT)/libsealbench.a: $(LIB_OBJS)
+$(BUILD_DIR)/libsealbench.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BIN): $(CLI_OBJS) $(OUT)/libsealbench.a
+$(BIN): $(CLI_OBJS) $(BUILD_DIR)/libsealbench.a
 	$(call msg,LINK,$@)
 	$(Q)$(CXX) $(SAN_FLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
-$(OUT)/tests/%: $(OUT)/obj/tests/%.o $(TEST_SUPPORT) $(OUT)/libsealbench.a
-	$(call msg,LINK,$@)
-	@mkdir -p $(dir $@)
-	$(Q)$(CXX) $(SAN_FLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
-
-$(OUT)/bench/%: $(OUT)/obj/tests/bench/%.o $(OUT)/libsealbench.a
+$(BUILD_DIR)/tests/%: $(BUILD_DIR)/obj/tests/%.o $(TEST_SUPPORT) $(BUILD_DIR)/libsealbench.a
 	$(call msg,LINK,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CXX) $(SAN_FLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
-# Installs what is missing, once per package set change (the stamp tracks the script).
-deps:
+$(BUILD_DIR)/bench/%: $(BUILD_DIR)/obj/tests/bench/%.o $(BUILD_DIR)/libsealbench.a
+	$(call msg,LINK,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CXX) $(SAN_FLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
+# Installs what a job is missing (scripts/install-deps.sh JOB: each target asks only for what it
+# uses, so `make experiments` installs no LaTeX, Chromium or Ansible). NO_DEPS=1 skips it.
+deps: deps-all
+deps-%:
 ifneq ($(NO_DEPS),1)
-	@scripts/install-deps.sh --check-only >/dev/null 2>&1 || scripts/install-deps.sh
+	@scripts/install-deps.sh --check-only $* >/dev/null 2>&1 || scripts/install-deps.sh $*
 endif
 
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BINS)
-	@OUT=$(OUT) ASAN_OPTIONS=suppressions=$(CURDIR)/tests/asan.supp tests/run.sh
+	@BUILD_DIR=$(BUILD_DIR) ASAN_OPTIONS=suppressions=$(CURDIR)/tests/asan.supp tests/run.sh
 
-bench: deps
+bench: deps-bench
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BINS)
 
 # Messages/s through the private broker against a mosquitto_pub/mosquitto_sub baseline, and the
 # 1000-device handshake storm (raw rows in results/bench/mqtt_*.csv).
-bench-mqtt: deps
-	@$(MAKE) --no-print-directory $(BIN) $(OUT)/bench/mqtt_plain
+bench-mqtt: deps-bench
+	@$(MAKE) --no-print-directory $(BIN) $(BUILD_DIR)/bench/mqtt_plain
 	@tests/bench/mqtt.sh $(BIN) results/bench
 
 # Dataset loader throughput and peak memory on a 100 MB generated file; payload bytes per
 # record for each encoding on the shipped dataset (rows in results/bench/dataset_*).
-bench-datasets: deps
-	@$(MAKE) --no-print-directory $(BIN) $(OUT)/bench/dataset_load
+bench-datasets: deps-bench
+	@$(MAKE) --no-print-directory $(BIN) $(BUILD_DIR)/bench/dataset_load
 	@tests/bench/datasets.sh $(BIN) results/bench
 
 # Our OpenSSL microbenchmarks against `openssl speed -aead`, and the CV of repetitions (rows in
 # results/bench/micro_*.csv).
-bench-micro: deps
+bench-micro: deps-bench
 	@$(MAKE) --no-print-directory $(BIN)
 	@tests/bench/micro_openssl.sh $(BIN) results/bench
 
@@ -137,17 +139,17 @@ bench-micro: deps
 # and OUT= (the run folder) for other studies; RESUME=results/<run> to complete an interrupted run.
 CONFIG ?= experiments/configs/paper.ini
 PY := /usr/bin/python3
-experiments: deps
+experiments: deps-experiments
 	@$(MAKE) --no-print-directory $(BIN)
 	@scripts/experiments.sh $(BIN) $(CONFIG) "$(OUT)" "$(RESUME)" "$(BROKER)"
 
 # Tables, figures and report.html of a run (WITH= another machine's run for the platform table).
-analyze: deps
+analyze: deps-experiments
 	@test -n "$(RUN)" || { echo "make analyze RUN=results/<run> [WITH=results/<other run>]"; exit 2; }
 	@$(PY) analysis/analyze.py $(RUN) $(foreach w,$(WITH),--with $(w))
 
 # A run against the committed reference of its machine kind, cell by cell (REF= another one).
-compare: deps
+compare: deps-experiments
 	@test -n "$(RUN)" || { echo "make compare RUN=results/<run> [REF=results/reference/<arch>]"; exit 2; }
 	@$(PY) analysis/compare.py $(RUN) $(if $(REF),--reference $(REF))
 
@@ -155,7 +157,7 @@ compare: deps
 # into paper/generated/, then latexmk into paper/build/paper.pdf. RUN= builds it from another run.
 PAPER_RUN ?= $(or $(RUN),results/reference/x86_64)
 PAPER_WITH ?= $(wildcard results/reference/aarch64-emulated)
-paper: deps
+paper: deps-paper
 	@rm -rf paper/generated
 	@$(PY) analysis/analyze.py $(PAPER_RUN) $(foreach w,$(PAPER_WITH),--with $(w)) --out paper/generated --no-report
 	@cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet paper.tex
@@ -164,4 +166,4 @@ paper: deps
 clean:
 	rm -rf build
 
--include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD_DIR)/obj -name '*.d' 2>/dev/null)

@@ -57,6 +57,24 @@ def _nagle(m):
     return "off (TCP_NODELAY)" if nodelay else "on (tcp_nodelay = off)"
 
 
+def _packages(libs):
+    """The Debian packages behind the loaded libraries and the broker, as the manifest names
+    them (libraries.*.debian_package): what was installed, beside what each library reports."""
+    found = []
+
+    def walk(d):
+        for v in (d or {}).values():
+            if isinstance(v, dict) and isinstance(v.get("debian_package"), dict):
+                p = v["debian_package"]
+                found.append(f"{p['name'].split(':')[0]} {p['version']}")
+            elif isinstance(v, dict) and "library" not in v:
+                walk(v)
+    walk(libs)
+    if not found:
+        return "not recorded (the run predates the manifest's debian_package)"
+    return ", ".join(sorted(set(found)))
+
+
 def numbers_tex(run):
     """LaTeX macros quoting the run's provenance in the paper's text."""
     m = run.manifest
@@ -95,6 +113,7 @@ def numbers_tex(run):
         ("SBOS", _get(m, "host", "os", default="unknown")),
         ("SBCPUFlags", ", ".join(k for k, v in flags.items() if v is True) or "none"),
         ("SBNagle", _nagle(m)),
+        ("SBPackages", _packages(libs)),
     ]
     lines = [f"% Provenance of run {run.run_id}, from its manifest.json and cells.csv "
              "(written by analysis/analyze.py)."]

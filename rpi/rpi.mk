@@ -46,7 +46,7 @@ RPI_SYSROOT := $(SEALBENCH_SYSROOTS)/$(RPI_DEBARCH)
 # The unpacked root exists only where dpkg could not hold the target's libraries (see above).
 RPI_USE_SYSROOT := $(if $(wildcard $(RPI_SYSROOT)/.packages),1)
 RPI_ROOT := $(if $(RPI_USE_SYSROOT),$(RPI_SYSROOT),/)
-RPI_OUT := build/$(RPI_T)
+RPI_BUILD_DIR := build/$(RPI_T)
 
 ifneq ($(filter $(BUILD),$(RPI_TARGETS)),)
 # ---- the cross build itself: `make BUILD=aarch64` ----
@@ -76,7 +76,7 @@ endif
 endif
 
 # The test programs of a cross build, named as the Makefile names them.
-RPI_TEST_BINS = $(TEST_SRCS:tests/%.c=$(RPI_OUT)/tests/%)
+RPI_TEST_BINS = $(TEST_SRCS:tests/%.c=$(RPI_BUILD_DIR)/tests/%)
 
 .PHONY: rpi rpi-deps rpi-test rpi-check-target rpi-wrappers
 # The Makefile's first rule stays the default goal.
@@ -87,12 +87,12 @@ rpi-check-target:
 
 rpi-deps: rpi-check-target
 ifneq ($(NO_DEPS),1)
-	@scripts/install-deps.sh --check-only --cross=$(RPI_DEBARCH) >/dev/null 2>&1 || scripts/install-deps.sh --cross=$(RPI_DEBARCH)
+	@scripts/install-deps.sh --check-only rpi --cross=$(RPI_DEBARCH) >/dev/null 2>&1 || scripts/install-deps.sh rpi --cross=$(RPI_DEBARCH)
 endif
 
 # A sub-make, so that whether the unpacked root is used is decided after the install.
 rpi: rpi-deps
-	@$(MAKE) --no-print-directory BUILD=$(RPI_T) $(RPI_OUT)/sealbench $(RPI_TEST_BINS) rpi-wrappers
+	@$(MAKE) --no-print-directory BUILD=$(RPI_T) $(RPI_BUILD_DIR)/sealbench $(RPI_TEST_BINS) rpi-wrappers
 
 # Two commands for the tests, made by the sub-make that knows the root: emulated/run PROGRAM
 # ARGS runs any program of the target under qemu-user; emulated/sealbench is the cross-built
@@ -100,10 +100,10 @@ rpi: rpi-deps
 # that a qemu a test starts itself (test_manifest runs itself under qemu) finds it too. exec,
 # so that a test's kill reaches the program.
 rpi-wrappers:
-	@mkdir -p $(RPI_OUT)/emulated
-	@printf '#!/bin/sh\n# Made by rpi/rpi.mk: a $(RPI_T) program under qemu-user (no binfmt_misc needed).\nQEMU_LD_PREFIX=$(RPI_ROOT) exec $(RPI_QEMU) "$$@"\n' >$(RPI_OUT)/emulated/run
-	@printf '#!/bin/sh\n# Made by rpi/rpi.mk: $(RPI_OUT)/sealbench under qemu-user.\nQEMU_LD_PREFIX=$(RPI_ROOT) exec $(RPI_QEMU) "%s" "$$@"\n' "$(CURDIR)/$(RPI_OUT)/sealbench" >$(RPI_OUT)/emulated/sealbench
-	@chmod +x $(RPI_OUT)/emulated/run $(RPI_OUT)/emulated/sealbench
+	@mkdir -p $(RPI_BUILD_DIR)/emulated
+	@printf '#!/bin/sh\n# Made by rpi/rpi.mk: a $(RPI_T) program under qemu-user (no binfmt_misc needed).\nQEMU_LD_PREFIX=$(RPI_ROOT) exec $(RPI_QEMU) "$$@"\n' >$(RPI_BUILD_DIR)/emulated/run
+	@printf '#!/bin/sh\n# Made by rpi/rpi.mk: $(RPI_BUILD_DIR)/sealbench under qemu-user.\nQEMU_LD_PREFIX=$(RPI_ROOT) exec $(RPI_QEMU) "%s" "$$@"\n' "$(CURDIR)/$(RPI_BUILD_DIR)/sealbench" >$(RPI_BUILD_DIR)/emulated/sealbench
+	@chmod +x $(RPI_BUILD_DIR)/emulated/run $(RPI_BUILD_DIR)/emulated/sealbench
 
 # What does not run under emulation, and why (tests/run.sh prints each with its reason). qemu-user
 # runs the target's code 3 to 10 times slower than the CPU (measured here: interop 44 s, datasets
@@ -127,5 +127,5 @@ export RPI_SKIP
 # wrapper above as BIN, then tests/test_rpi.sh (ELF machine, `sealbench list`, quick.ini under
 # emulation with manifest emulated = true). The total line of run.sh comes last.
 rpi-test: rpi
-	@OUT=$(RPI_OUT) EMULATOR=$(RPI_OUT)/emulated/run BIN=$(RPI_OUT)/emulated/sealbench \
-		SKIP="$$RPI_SKIP" EXTRA_TESTS="rpi tests/test_rpi.sh $(RPI_T) $(RPI_OUT)" tests/run.sh
+	@BUILD_DIR=$(RPI_BUILD_DIR) EMULATOR=$(RPI_BUILD_DIR)/emulated/run BIN=$(RPI_BUILD_DIR)/emulated/sealbench \
+		SKIP="$$RPI_SKIP" EXTRA_TESTS="rpi tests/test_rpi.sh $(RPI_T) $(RPI_BUILD_DIR)" tests/run.sh

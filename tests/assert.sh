@@ -5,6 +5,7 @@
 
 passed=0
 failed=0
+skipped=0
 rc=0 out="" err="" cmd=""
 
 # Run a command, keeping its exit status, stdout and stderr for the assertions that follow.
@@ -17,6 +18,18 @@ run() {
 }
 
 ok() { passed=$((passed + 1)); }
+
+# A check this machine cannot run (a missing tool or file): counted, and its reason printed as
+# "skip: <why>" for tests/run.sh to show under the final line.
+skip() {
+    skipped=$((skipped + 1))
+    printf 'skip: %s\n' "$1"
+}
+
+# The summary line tests/run.sh reads: "<NAME>: N passed, N failed[, N skipped]".
+summary() {
+    echo "$NAME: $passed passed, $failed failed$([ "$skipped" -eq 0 ] || echo ", $skipped skipped")"
+}
 
 bad() {
     failed=$((failed + 1))

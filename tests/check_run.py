@@ -15,6 +15,45 @@ import sys
 from checks import check, close, quantile, summary
 
 
+# The Debian package behind each library the sealbench binary loaded, and behind the broker,
+# against dpkg itself (asked here, not through the manifest): the package holds that file and
+# is installed at that version. Under qemu-user with a private root (debian_package.root: a
+# cross target dpkg cannot hold, scripts/install-deps.sh) the host's dpkg knows none of the
+# target's packages: the root's own lists must agree instead.
+PACKAGES = {("backends", "openssl"): "libssl", ("backends", "sodium"): "libsodium",
+            ("backends", "mbedtls"): "libmbedcrypto", ("paho",): "libpaho-mqtt",
+            ("mosquitto",): "mosquitto", ("papi",): "libpapi", ("jansson",): "libjansson",
+            ("libcbor",): "libcbor", ("libcsv",): "libcsv", ("google_benchmark",): "libbenchmark",
+            ("libinih",): "libinih"}
+
+
+def check_packages(libs):
+    import shutil
+    import subprocess
+    if not check(shutil.which("dpkg-query"), "dpkg-query found (sealbench supports Debian and Raspberry Pi OS)"):
+        return
+    for path, prefix in PACKAGES.items():
+        e = libs
+        for k in path:
+            e = e.get(k) or {}
+        d = e.get("debian_package")
+        label = ".".join(path)
+        if not check(isinstance(d, dict), f"libraries.{label}.debian_package ({e.get('debian_package_why')})"):
+            continue
+        check(d["name"].startswith(prefix), f"libraries.{label}: {d['name']} is a {prefix}* package")
+        root = d.get("root")
+        if root:
+            pkgs = dict(l.split(" ", 1) for l in open(os.path.join(root, ".packages")).read().split("\n") if " " in l)
+            check(pkgs.get(d["name"]) == d["version"], f"libraries.{label}: {d['name']} {d['version']} in {root}/.packages")
+            held = [l.split("\t", 1)[0] for l in open(os.path.join(root, ".files")) if l.rstrip("\n").endswith("\t" + d["file"])]
+            check(d["name"] in held, f"libraries.{label}: {d['name']} holds {d['file']} in {root}")
+            continue
+        got = subprocess.run(["dpkg-query", "-W", "-f=${Version}", d["name"]], capture_output=True, text=True).stdout
+        check(got == d["version"], f"libraries.{label}: {d['name']} at {d['version']} (dpkg-query says {got!r})")
+        files = subprocess.run(["dpkg-query", "-L", d["name"]], capture_output=True, text=True).stdout.split("\n")
+        check(d["file"] in files, f"libraries.{label}: {d['name']} holds {d['file']}")
+
+
 def sha256(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -115,6 +154,7 @@ def main():
     for be in ("openssl", "sodium", "mbedtls"):
         check(bool(m["libraries"]["backends"][be]["version"]), f"{be} version recorded")
     check(bool(m["libraries"]["paho"]["version"]) and bool(m["libraries"]["mosquitto"]["version"]), "Paho and Mosquitto versions")
+    check_packages(m["libraries"])
     check(bool(m["host"]["cpu"]["model"]), "CPU model recorded")
     check(m["config"]["sha256"] == sha256(config), "config sha256")
     got = {os.path.normpath(d["path"]): d["sha256"] for d in m["datasets"]}

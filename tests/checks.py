@@ -6,11 +6,13 @@ counts = {"passed": 0, "failed": 0}
 
 
 def check(cond, what):
+    """Counts one check; returns whether it held, so that a caller can stop at a broken premise."""
     if cond:
         counts["passed"] += 1
     else:
         counts["failed"] += 1
         print("FAIL:", what)
+    return bool(cond)
 
 
 def quantile(v, q):

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test program and script, adds up their "N passed, N failed" lines, and ends with
-# the total on a line of its own. OUT names the build folder (build/native or build/sanitize).
+# the total on a line of its own. BUILD_DIR names the build folder (build/native or build/sanitize).
 # For a cross build run under an emulator (rpi/rpi.mk's `make rpi-test`): EMULATOR is a command
 # put before every test program, BIN the sealbench the scripts run, SKIP lines "name: reason"
 # of tests not to run (each said with its reason, counted apart), EXTRA_TESTS lines "name
 # command args..." run after the others.
 set -u
 cd "$(dirname "$0")/.."
-OUT=${OUT:-build/native}
-BIN=${BIN:-$OUT/sealbench}
+BUILD_DIR=${BUILD_DIR:-build/native}
+BIN=${BIN:-$BUILD_DIR/sealbench}
 EMU=${EMULATOR:-}
 passed=0 failed=0 skipped=0 broken=()
 
@@ -21,8 +21,8 @@ run() { # name, command...
         skipped=$((skipped + 1))
         return
     fi
-    # A test program (in OUT) runs under the emulator; a script gets BIN, which does.
-    [[ -z $EMU || $1 != "$OUT"/* ]] || set -- $EMU "$@"
+    # A test program (in BUILD_DIR) runs under the emulator; a script gets BIN, which does.
+    [[ -z $EMU || $1 != "$BUILD_DIR"/* ]] || set -- $EMU "$@"
     log=$(mktemp)
     "$@" >"$log" 2>&1
     rc=$?
@@ -35,44 +35,60 @@ run() { # name, command...
     else
         p=$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\1/' <<<"$line")
         f=$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
+        s=$(sed -nE 's/.* failed, ([0-9]+) skipped.*/\1/p' <<<"$line")
         passed=$((passed + p))
         failed=$((failed + f))
+        skipped=$((skipped + ${s:-0}))
         if [ "$f" -gt 0 ] || [ "$rc" -ne 0 ]; then
             [ "$f" -gt 0 ] || failed=$((failed + 1))
             broken+=("$name")
             grep -v -E '^[a-z_]+: [0-9]+ passed' "$log" | sed 's/^/    /' | tail -n 60
         fi
         printf '  %-10s %s\n' "$name" "${line#*: }"
+        # Each skip inside the program, with its reason ("skip: <why>", tests/check.h and
+        # tests/assert.sh), so that the final line's count can be read.
+        if [ "${s:-0}" -gt 0 ]; then
+            why=$(grep -E '^skip: ' "$log" | sed 's/^skip: /             skipped: /')
+            [ -n "$why" ] && printf '%s\n' "$why"
+            if [ "$(grep -cE '^skip: ' "$log")" -ne "$s" ]; then
+                echo "             $s skipped but $(grep -cE '^skip: ' "$log") with a reason: a test that skips must say why"
+                failed=$((failed + 1))
+                broken+=("$name (a skip without its reason)")
+            fi
+        fi
     fi
     rm -f "$log"
 }
 
-echo "Running tests ($OUT)"
-run kat "$OUT/tests/test_kat" tests/kat
-run protocol "$OUT/tests/test_protocol"
-run interop "$OUT/tests/test_interop"
+echo "Running tests ($BUILD_DIR)"
+run kat "$BUILD_DIR/tests/test_kat" tests/kat
+run protocol "$BUILD_DIR/tests/test_protocol"
+run interop "$BUILD_DIR/tests/test_interop"
 run cli tests/test_cli.sh "$BIN"
 run broker tests/test_broker.sh "$BIN"
 run tls tests/test_tls.sh "$BIN"
-run transport "$OUT/tests/test_transport"
-run mqttclient "$OUT/tests/test_mqtt_client"
-run datasets "$OUT/tests/test_datasets" ../shared/datasets/real
-run encode "$OUT/tests/test_encode"
+run transport "$BUILD_DIR/tests/test_transport"
+run mqttclient "$BUILD_DIR/tests/test_mqtt_client"
+run datasets "$BUILD_DIR/tests/test_datasets" ../shared/datasets/real
+run encode "$BUILD_DIR/tests/test_encode"
 run generate tests/test_generate.sh "$BIN"
 run mqtt tests/test_mqtt.sh "$BIN"
-run manifest "$OUT/tests/test_manifest"
-run config "$OUT/tests/test_config"
+run manifest "$BUILD_DIR/tests/test_manifest"
+run config "$BUILD_DIR/tests/test_config"
 run micro tests/test_micro.sh "$BIN"
 run experiments tests/test_experiments.sh "$BIN"
 # The Python analysis and the scripts around the binary (deployment, the fleet playbook, the
 # Dockerfile): a sanitizer or cross build adds nothing to them (the runner's quick.ini under
 # either is in test_experiments.sh), so they run with the native build only.
-if [ "$OUT" = build/native ]; then
+if [ "$BUILD_DIR" = build/native ]; then
     run analysis tests/test_analysis.sh "$BIN"
     run deploy tests/test_deploy.sh "$BIN"
     run dockerfile tests/test_dockerfile.sh "$BIN"
 else
-    echo "  analysis, deploy, dockerfile: skipped in $OUT (Python and scripts, checked with build/native)"
+    for name in analysis deploy dockerfile; do
+        printf '  %-10s skipped: Python and scripts, checked with build/native (not %s)\n' "$name" "$BUILD_DIR"
+        skipped=$((skipped + 1))
+    done
 fi
 while read -r name cmd; do
     [ -z "$name" ] || run "$name" $cmd
@@ -81,5 +97,5 @@ done <<<"${EXTRA_TESTS:-}"
 if [ ${#broken[@]} -gt 0 ]; then
     echo "failing: ${broken[*]}"
 fi
-echo "$passed passed, $failed failed$([ $skipped -eq 0 ] || echo ", $skipped skipped")"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

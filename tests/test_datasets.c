@@ -778,7 +778,9 @@ static void test_real(const char *folder)
 {
     struct stat st;
     if (!folder || stat(folder, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        printf("skipped: %s not found (real datasets are optional)\n", folder ? folder : "(no folder given)");
+        SKIP("the real-file checks: %s not found (the real datasets of the shared workspace are "
+             "optional; give their folder as argument 1)",
+             folder ? folder : "(no folder given)");
         return;
     }
     char path[512];

@@ -428,7 +428,7 @@ if [ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null && command -v rsync
         ok || bad "board mode over real ssh: 1 cell ok, board.txt" "$(ls -R "$TMP/real-board" 2>&1 | head)"
     kill "$(cat "$TMP/pids/sshd")" 2>/dev/null
 else
-    echo "deploy: the real-ssh part skipped: it needs /usr/sbin/sshd (openssh-server), rsync and root" >&2
+    skip "deploy and run over a real ssh and rsync: they need /usr/sbin/sshd (openssh-server), rsync and root"
 fi
 
 # ---- the Ansible fleet -------------------------------------------------------------------------
@@ -505,5 +505,5 @@ PY
         bad "nothing started nor written for a fleet that failed its checks" "$(ls "$F/results" "$F/gw/results" 2>&1)"
 fi
 
-echo "deploy: $passed passed, $failed failed"
+summary
 [ "$failed" -eq 0 ]

@@ -115,6 +115,88 @@ static void check_shape(json_t *m)
     free(text);
 }
 
+/* The first line a shell command prints, or "" (for the independent dpkg answers below). */
+static void first_line(const char *cmd, char *out, size_t cap)
+{
+    out[0] = '\0';
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return;
+    if (!fgets(out, (int)cap, p))
+        out[0] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    pclose(p);
+}
+
+/* Every library the binary links names the Debian package behind the file it loaded, and that
+ * is what dpkg says, asked independently: the package lists the file (dpkg-query -L) and has
+ * that version (dpkg-query -W). Under qemu-user with a private root (debian_package.root), dpkg
+ * knows nothing of the target's packages: the name must then carry the target's architecture
+ * (tests/check_run.py reads the root's own lists). */
+static void check_packages(json_t *m)
+{
+    /* linked: this test program loads it (it links with --as-needed, so the dataset, config and
+     * microbenchmark libraries are not; tests/check_run.py checks all of them in the manifest
+     * of the sealbench binary itself). */
+    static const struct {
+        const char *path[3];
+        const char *package_prefix;
+        int linked;
+    } libs[] = {
+        {{"backends", "openssl", NULL}, "libssl", 1},
+        {{"backends", "sodium", NULL}, "libsodium", 1},
+        {{"backends", "mbedtls", NULL}, "libmbedcrypto", 1},
+        {{"paho", NULL, NULL}, "libpaho-mqtt", 1},
+        {{"mosquitto", NULL, NULL}, "mosquitto", 1},
+        {{"papi", NULL, NULL}, "libpapi", 1},
+        {{"jansson", NULL, NULL}, "libjansson", 1},
+        {{"libcbor", NULL, NULL}, "libcbor", 0},
+        {{"libcsv", NULL, NULL}, "libcsv", 0},
+        {{"google_benchmark", NULL, NULL}, "libbenchmark", 0},
+        {{"libinih", NULL, NULL}, "libinih", 0},
+    };
+    if (system("command -v dpkg-query >/dev/null 2>&1") != 0) {
+        SKIP("the Debian package checks: dpkg-query not found (not a Debian system)");
+        return;
+    }
+    for (size_t i = 0; i < sizeof libs / sizeof *libs; i++) {
+        json_t *e = get(m, "libraries", libs[i].path[0], libs[i].path[1], NULL);
+        const char *label = libs[i].path[1] ? libs[i].path[1] : libs[i].path[0];
+        json_t *d = json_object_get(e, "debian_package");
+        const char *name = str_at(d, "name"), *version = str_at(d, "version"),
+                   *file = str_at(d, "file");
+        const char *why = str_at(e, "debian_package_why");
+        if (!libs[i].linked && !json_is_object(d)) {
+            CHECK(why && strstr(why, "is loaded in this process"),
+                  "libraries.%s: no debian_package, and not because it is not loaded: %s", label,
+                  why ? why : "no reason");
+            continue;
+        }
+        CHECK(name && version && file, "libraries.%s: no debian_package (%s)", label,
+              why ? why : "no reason");
+        if (!name || !version || !file)
+            continue;
+        CHECK(strncmp(name, libs[i].package_prefix, strlen(libs[i].package_prefix)) == 0,
+              "libraries.%s: package %s is not a %s* package", label, name,
+              libs[i].package_prefix);
+        const char *root = str_at(d, "root");
+        if (root) {
+            CHECK(strchr(name, ':') != NULL, "libraries.%s: %s from the private root %s has no "
+                  "architecture", label, name, root);
+            continue;
+        }
+        char cmd[1024], got[512];
+        snprintf(cmd, sizeof cmd, "dpkg-query -W -f='${Version}' '%s' 2>/dev/null", name);
+        first_line(cmd, got, sizeof got);
+        CHECK(strcmp(got, version) == 0, "libraries.%s: %s version %s, dpkg-query says '%s'",
+              label, name, version, got);
+        snprintf(cmd, sizeof cmd, "dpkg-query -L '%s' 2>/dev/null | grep -cxF '%s'", name, file);
+        first_line(cmd, got, sizeof got);
+        CHECK(atoi(got) == 1, "libraries.%s: dpkg-query -L %s does not list %s", label, name,
+              file);
+    }
+}
+
 static void check_facts(json_t *m)
 {
     const char *describe = json_string_value(get(m, "build", "git_describe", NULL));
@@ -135,6 +217,7 @@ static void check_facts(json_t *m)
     CHECK(json_is_string(get(m, "libraries", "jansson", "version", NULL)), "jansson version");
     const char *mq = json_string_value(get(m, "libraries", "mosquitto", "version", NULL));
     CHECK(mq && strcmp(mq, "2.0.11") == 0, "mosquitto version from the input: %s", mq ? mq : "-");
+    check_packages(m);
 
     const char *model = json_string_value(get(m, "host", "cpu", "model", NULL));
     CHECK(model && *model, "host.cpu.model empty");
@@ -269,7 +352,7 @@ static void check_emulation_env(void)
 static void check_emulation_qemu(const char *self)
 {
 #if defined(__SANITIZE_ADDRESS__)
-    printf("manifest: qemu check skipped under AddressSanitizer\n");
+    SKIP("the qemu-user emulation check: qemu-user cannot host AddressSanitizer's shadow memory");
     (void)self;
 #else
     json_t *m = collect(NULL, 0);
@@ -281,7 +364,8 @@ static void check_emulation_qemu(const char *self)
     json_decref(m);
     snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", qemu);
     if (!qemu[0] || system(cmd) != 0) {
-        printf("manifest: qemu check skipped (%s not installed)\n", qemu[0] ? qemu : "no arch");
+        SKIP("the qemu-user emulation check: %s not installed (scripts/install-deps.sh --cross)",
+             qemu[0] ? qemu : "no qemu for this architecture");
         return;
     }
     snprintf(cmd, sizeof cmd, "env -u SEALBENCH_EMULATED %s '%s' --emulation-probe 2>/dev/null",
