@@ -137,6 +137,8 @@ bench-micro: deps-bench
 # on the private broker and the shipped dataset into results/<name>-<time>/, then analyses it
 # (tables, figures, report.html; analysis/README.md); CONFIG=, BROKER= (an external broker URI)
 # and OUT= (the run folder) for other studies; RESUME=results/<run> to complete an interrupted run.
+# OUT is the run folder only: the build is always in BUILD_DIR (build/native), a name that no
+# README variable shares (they were once both OUT, and `make experiments` ran into the build).
 CONFIG ?= experiments/configs/paper.ini
 PY := /usr/bin/python3
 experiments: deps-experiments

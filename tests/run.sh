@@ -78,14 +78,15 @@ run config "$BUILD_DIR/tests/test_config"
 run micro tests/test_micro.sh "$BIN"
 run experiments tests/test_experiments.sh "$BIN"
 # The Python analysis and the scripts around the binary (deployment, the fleet playbook, the
-# Dockerfile): a sanitizer or cross build adds nothing to them (the runner's quick.ini under
+# Dockerfile, the install script): a sanitizer or cross build adds nothing to them (the runner's quick.ini under
 # either is in test_experiments.sh), so they run with the native build only.
 if [ "$BUILD_DIR" = build/native ]; then
     run analysis tests/test_analysis.sh "$BIN"
     run deploy tests/test_deploy.sh "$BIN"
     run dockerfile tests/test_dockerfile.sh "$BIN"
+    run deps tests/test_deps.sh
 else
-    for name in analysis deploy dockerfile; do
+    for name in analysis deploy dockerfile deps; do
         printf '  %-10s skipped: Python and scripts, checked with build/native (not %s)\n' "$name" "$BUILD_DIR"
         skipped=$((skipped + 1))
     done

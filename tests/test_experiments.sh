@@ -38,7 +38,10 @@ if [ "$BIN" = build/native/sealbench ]; then
     # run goes there, analysed (report.html), and the build folder is left exactly as it was
     # (OUT once named both). The outer make's flags are not passed down (make test SANITIZE=1
     # would otherwise reach it).
+    # The build brought up to date first: a checkout edited since `make test` built it has
+    # another `git describe`, which rightly rebuilds the manifest's object.
     snap() { find build/native -printf '%p %s %T@\n' | sort; }
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory build/native/sealbench >/dev/null 2>&1
     snap >"$TMP/build.before"
     cmd="make experiments CONFIG=experiments/configs/quick.ini OUT=$TMP/quick"
     env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory experiments \
