@@ -315,6 +315,49 @@ pair restart-kill 90 "${RESTART[@]}" --restart-mode kill
 # 5 s watchdog in transport/mqtt.c starts asking it to retry.
 pair restart-outage 150 "${RESTART[@]}" --restart-mode kill --restart-outage 7
 
+# 3b. A client the broker closes right after each connect, as Mosquitto does when Paho resends a
+# publish it had freed (transport/mqtt.c, "rebuilding a poisoned client"): a proxy between the
+# device and a private broker closes the device's first connection 1.5 s in, then its next three
+# 0.1 s after their CONNACK (Paho retries every 1-2 s, so the 10 s run sees all four). The device
+# must replace its client once and go on: every message sent, each acknowledged or counted
+# failed, and the gateway's accepted + missing exact.
+P=$TMP/poison
+mkdir -p "$P"
+poison() {
+    local uri bport pport bp xp gp
+    "$BIN" broker --persistence >"$P/broker.out" 2>"$P/broker.err" &
+    bp=$!
+    started $bp
+    for _ in $(seq 100); do grep -q '^dir ' "$P/broker.out" && break; kill -0 $bp 2>/dev/null || break; sleep 0.05; done
+    uri=$(sed -n 's/^uri //p' "$P/broker.out")
+    bport=${uri##*:}
+    [ -n "$uri" ] || return
+    "$PY" "$HERE/mqtt_proxy.py" --broker-port "$bport" --drop 1 --drop-at 1.5 --short 2,3,4 \
+        >"$P/proxy.out" 2>"$P/proxy.err" &
+    xp=$!
+    started $xp
+    for _ in $(seq 100); do grep -q '^port ' "$P/proxy.out" && break; sleep 0.05; done
+    pport=$(sed -n 's/^port //p' "$P/proxy.out")
+    timeout -k 5 60 "$BIN" gateway --broker "$uri" --keys "$K" --persistent --qos 1 --verify >"$P/gw.json" 2>"$P/gw.err" &
+    gp=$!
+    started $gp
+    for _ in $(seq 100); do grep -q 'gateway: ready' "$P/gw.err" && break; kill -0 $gp 2>/dev/null || break; sleep 0.1; done
+    (
+        t0=$(now_ms)
+        timeout -k 5 60 "$BIN" device --broker "tcp://127.0.0.1:$pport" --keys "$K" --devices 1 --qos 1 \
+            --persistent --rate 1000 --count 10000 >"$P/dev.json" 2>"$P/dev.err"
+        echo "$? $(($(now_ms) - t0))" >"$P/dev.rc"
+    )
+    sleep 0.5 # the last messages reach the gateway
+    kill -TERM $gp 2>/dev/null
+    gone_within $gp 50
+    kill -TERM $xp $bp 2>/dev/null
+    gone_within $bp 50
+}
+poison &
+POISON=$!
+started $POISON
+
 # 5. Rekeying every 100 messages.
 pair rekey 60 --keys "$K" --rekey-messages 100 --count 10000 --qos 1
 # 6. 200 devices, each with its own PSK, in one gateway.
@@ -470,6 +513,23 @@ print("accepted=%s missing=%s redelivered: replay=%s too_old=%s; restart took %.
     j["device"]["published_ok"], j["device"]["reconnect_nudges"], g["reconnect_nudges"]))' \
         "$TMP/restart-$mode.json" 2>/dev/null)"
 done
+
+wait "$POISON" 2>/dev/null
+"$PY" -c 'import json,sys; print(json.dumps({"device": json.load(open(sys.argv[1])), "gateway": json.load(open(sys.argv[2]))}))' \
+    "$P/dev.json" "$P/gw.json" >"$TMP/poison.json" 2>/dev/null
+cp "$P/dev.rc" "$TMP/poison.rc" 2>/dev/null
+cp "$P/dev.err" "$TMP/poison.err" 2>/dev/null
+jchecks poison "client closed after each reconnect" \
+    "device exit 0, all 10000 sent" "rc == 0 and d['sent'] == 10000" \
+    "the client was replaced once" "d['client_rebuilds'] == 1 and g['client_rebuilds'] == 0" \
+    "every publish acknowledged or counted failed" "d['published_ok'] + d['publish_failed'] == d['sent']" \
+    "gateway: accepted + missing == 10000, nothing opened twice, every payload the device's" \
+    "d1['accepted'] + d1['missing'] == 10000 and g['duplicates'] == 0 and g['mismatched'] == 0"
+info "poisoned client: $("$PY" -c 'import json,sys
+j = json.load(open(sys.argv[1])); d, g = j["device"], j["gateway"]
+print("rebuilds=%s losses=%s reconnects=%s published_ok=%s failed=%s; gateway accepted=%s missing=%s" % (
+    d["client_rebuilds"], d["connection_losses"], d["reconnects"], d["published_ok"], d["publish_failed"],
+    g["accepted"], g["missing"]))' "$TMP/poison.json" 2>/dev/null); proxy: $(tr '\n' ';' <"$P/proxy.err")"
 
 for enc in json csv cbor; do
     jchecks "ds-$enc" "dataset replay, $enc" \

@@ -928,10 +928,13 @@ json_t *sb_fleet_json(sb_fleet *f)
                         json_real(span > 0 ? (double)(sent - 1) / span : 0.0));
     json_object_set_new(o, "connection_losses", json_integer((json_int_t)f->losses));
     json_object_set_new(o, "reconnects", json_integer((json_int_t)f->reconnects));
-    uint64_t nudges = 0;
-    for (unsigned i = 0; i < f->n; i++)
+    uint64_t nudges = 0, rebuilds = 0;
+    for (unsigned i = 0; i < f->n; i++) {
         nudges += f->d[i].m ? sb_mqtt_nudges(f->d[i].m) : 0;
+        rebuilds += f->d[i].m ? sb_mqtt_rebuilds(f->d[i].m) : 0;
+    }
     json_object_set_new(o, "reconnect_nudges", json_integer((json_int_t)nudges));
+    json_object_set_new(o, "client_rebuilds", json_integer((json_int_t)rebuilds));
     json_t *mem = json_object();
     json_object_set_new(mem, "start_kb", json_integer(f->rss_start));
     json_object_set_new(mem, "connected_kb", json_integer(f->rss_connected));

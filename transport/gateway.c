@@ -556,6 +556,7 @@ json_t *sb_gateway_json(sb_gateway *g, sb_gateway_stop why)
     json_object_set_new(o, "connection_losses", json_integer((json_int_t)g->connection_losses));
     json_object_set_new(o, "reconnects", json_integer((json_int_t)g->reconnects));
     json_object_set_new(o, "reconnect_nudges", json_integer(g->m ? sb_mqtt_nudges(g->m) : 0));
+    json_object_set_new(o, "client_rebuilds", json_integer(g->m ? sb_mqtt_rebuilds(g->m) : 0));
     json_object_set_new(o, "bytes_in", json_integer((json_int_t)g->bytes_in));
     json_object_set_new(o, "t_first_ns", json_integer((json_int_t)g->t_first_ns));
     json_object_set_new(o, "t_last_ns", json_integer((json_int_t)g->t_last_ns));

@@ -83,6 +83,10 @@ int sb_mqtt_is_connected(sb_mqtt *m);
 int sb_mqtt_watch(sb_mqtt *m);
 /* How many times sb_mqtt_watch had to ask Paho to retry. */
 unsigned sb_mqtt_nudges(sb_mqtt *m);
+/* How many times sb_mqtt_watch replaced a client that the broker kept closing at once (Paho
+ * resending a publish it had freed: "rebuilding a poisoned client" in transport/mqtt.c); the
+ * publishes the old client still owed were reported failed through on_published. */
+unsigned sb_mqtt_rebuilds(sb_mqtt *m);
 
 /* Disconnect (waiting up to timeout_s for queued publishes to go out) and free. NULL is a
  * no-op. */
