@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "cli/measure.h"
 #include "cli/role_opts.h"
-#include "transport/device.h"
+#include "transport/fleet.h"
 
 static int run(int argc, char **argv);
 

@@ -5,7 +5,7 @@
 #include "cli/cli.h"
 #include "cli/role_opts.h"
 #include "common/util.h"
-#include "transport/device.h"
+#include "transport/fleet.h"
 
 static int run(int argc, char **argv);
 

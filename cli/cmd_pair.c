@@ -9,7 +9,7 @@
 #include "cli/role_opts.h"
 #include "common/util.h"
 #include "transport/broker.h"
-#include "transport/device.h"
+#include "transport/fleet.h"
 #include "transport/gateway.h"
 
 static int run(int argc, char **argv);
@@ -172,7 +172,7 @@ static int run(int argc, char **argv)
     sb_gateway_config gc = cli_gateway_config(&gr, uri);
     gc.trace = trace;
     gc.verify = verify;
-    if (fl.replay) { /* dataset payloads: the gateway checks each is a record of its device */
+    if (fl.player) { /* dataset payloads: the gateway checks each is a record of its device */
         gc.check = cli_fleet_dataset_check;
         gc.check_ctx = &fl;
     }

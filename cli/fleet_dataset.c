@@ -1,5 +1,5 @@
 /* --dataset for the device side (device and pair): a CSV dataset opened with its description,
- * encoded into payloads per device (datasets/replay.h) and handed to the fleet as its payload
+ * encoded into payloads per device (datasets/player.h) and handed to the fleet as its payload
  * source, with the mapping of device sessions to the dataset's device ids in the report. */
 #include <stdio.h>
 #include <string.h>
@@ -8,16 +8,16 @@
 #include "cli/role_opts.h"
 #include "datasets/dataset.h"
 #include "datasets/encode.h"
-#include "datasets/replay.h"
+#include "datasets/player.h"
 
 static uint64_t src_count(void *ctx, unsigned idx)
 {
-    return sb_replay_count(ctx, idx);
+    return sb_player_count(ctx, idx);
 }
 
 static const uint8_t *src_get(void *ctx, unsigned idx, uint64_t n, size_t *len, uint64_t *t_ns)
 {
-    return sb_replay_payload(ctx, idx, n, len, t_ns);
+    return sb_player_payload(ctx, idx, n, len, t_ns);
 }
 
 int cli_fleet_load_dataset(const char *cmd, cli_fleet *f)
@@ -49,16 +49,16 @@ int cli_fleet_load_dataset(const char *cmd, cli_fleet *f)
         fprintf(stderr, "sealbench %s: %s\n", cmd, err);
         return 1;
     }
-    sb_replay_opts ro = {.encoding = (sb_encoding)f->encoding,
+    sb_player_opts ro = {.encoding = (sb_encoding)f->encoding,
                          .per_device = f->count_set ? f->count + f->warmup : 0,
                          .max_devices = f->devices_set ? (unsigned)f->devices : 0};
-    if (sb_replay_load(&f->replay, f->ds, &ro, err, sizeof err) != SB_OK) {
+    if (sb_player_load(&f->player, f->ds, &ro, err, sizeof err) != SB_OK) {
         fprintf(stderr, "sealbench %s: %s\n", cmd, err);
         return 1;
     }
-    sb_replay_stats st;
-    sb_replay_get_stats(f->replay, &st);
-    f->src = (sb_payload_source){.ctx = f->replay, .count = src_count, .get = src_get,
+    sb_player_stats st;
+    sb_player_get_stats(f->player, &st);
+    f->src = (sb_payload_source){.ctx = f->player, .count = src_count, .get = src_get,
                                  .max_len = st.max_len, .speed = f->speed};
     return 0;
 }
@@ -69,15 +69,15 @@ int cli_fleet_dataset_check(void *ctx, const char *device_id, const uint8_t *pt,
     unsigned first = (unsigned)f->first, k;
     if (strncmp(device_id, "dev-", 4) != 0 || sscanf(device_id + 4, "%u", &k) != 1 || k < first)
         return 0;
-    return sb_replay_contains(f->replay, k - first, pt, len);
+    return sb_player_contains(f->player, k - first, pt, len);
 }
 
 json_t *cli_fleet_dataset_json(const cli_fleet *f)
 {
-    if (!f->replay)
+    if (!f->player)
         return NULL;
-    sb_replay_stats st;
-    sb_replay_get_stats(f->replay, &st);
+    sb_player_stats st;
+    sb_player_get_stats(f->player, &st);
     sb_dataset_stats ds;
     sb_dataset_get_stats(f->ds, &ds);
     json_t *o = json_object();
@@ -95,10 +95,10 @@ json_t *cli_fleet_dataset_json(const cli_fleet *f)
     json_object_set_new(o, "timestamps_backwards", json_integer((json_int_t)st.time_backwards));
     json_object_set_new(o, "span_s", json_real(st.span_s));
     json_t *map = json_object();
-    for (unsigned k = 0; k < sb_replay_devices(f->replay); k++) {
+    for (unsigned k = 0; k < sb_player_devices(f->player); k++) {
         char id[32];
         sb_device_id((unsigned)f->first + k, id, sizeof id);
-        json_object_set_new(map, id, json_string(sb_replay_device(f->replay, k)));
+        json_object_set_new(map, id, json_string(sb_player_device(f->player, k)));
     }
     json_object_set_new(o, "devices", map);
     return o;
@@ -106,8 +106,8 @@ json_t *cli_fleet_dataset_json(const cli_fleet *f)
 
 void cli_fleet_free(cli_fleet *f)
 {
-    sb_replay_free(f->replay);
-    f->replay = NULL;
+    sb_player_free(f->player);
+    f->player = NULL;
     if (f->ds)
         sb_dataset_close(f->ds);
     f->ds = NULL;

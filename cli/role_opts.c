@@ -10,7 +10,7 @@
 
 #include "cli/cli.h"
 #include "datasets/encode.h"
-#include "datasets/replay.h"
+#include "datasets/player.h"
 #include "protocol/replay.h"
 #include "transport/topics.h"
 
@@ -342,9 +342,9 @@ sb_fleet_config cli_fleet_config(const cli_role *r, cli_fleet *f, const char *ur
                          .replay_window = r->replay_window,
                          .grace_ns = (uint64_t)(r->grace_s * 1e9),
                          .mqtt = cli_role_mqtt(r, uri)};
-    if (f->replay) {
+    if (f->player) {
         c.source = &f->src;
-        c.devices = sb_replay_devices(f->replay);
+        c.devices = sb_player_devices(f->player);
         c.messages = f->count_set ? f->count + f->warmup : 0;
     }
     return c;

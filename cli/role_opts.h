@@ -12,7 +12,7 @@
 #include "protocol/handshake.h"
 #include "transport/keys.h"
 #include "transport/broker.h"
-#include "transport/device.h"
+#include "transport/fleet.h"
 #include "transport/gateway.h"
 #include "transport/mqtt.h"
 
@@ -147,7 +147,7 @@ enum {
     "                       where the machine has none, say why\n"
 
 struct sb_dataset;
-struct sb_replay;
+struct sb_player;
 
 typedef struct cli_fleet {
     uint64_t devices, first, count, size, rekey_messages, inflight, warmup;
@@ -159,7 +159,7 @@ typedef struct cli_fleet {
     int encoding;
     double speed;
     struct sb_dataset *ds;
-    struct sb_replay *replay;
+    struct sb_player *player;
     sb_payload_source src;
 } cli_fleet;
 

@@ -1,6 +1,31 @@
 /* Names and messages for sb_err (common/err.h). */
 #include "common/err.h"
 
+#define SB_REASON_NAME_(name, code) #name,
+const char *const sb_reason_names[SB_REASONS] = {SB_REJECT_REASONS(SB_REASON_NAME_)};
+#undef SB_REASON_NAME_
+
+int sb_reason_index(sb_err err)
+{
+    int i = 0;
+#define SB_REASON_INDEX_(name, code)                                                          \
+    if (err == (code))                                                                        \
+        return i;                                                                             \
+    i++;
+    SB_REJECT_REASONS(SB_REASON_INDEX_)
+#undef SB_REASON_INDEX_
+    switch (err) { /* the handshake's other failures count as "handshake" */
+    case SB_ERR_HS_AUTH:
+    case SB_ERR_STALE_EPOCH:
+    case SB_ERR_POINT:
+    case SB_ERR_ZERO_SHARED:
+    case SB_ERR_UNAVAILABLE:
+        return sb_reason_index(SB_ERR_HANDSHAKE);
+    default:
+        return -1;
+    }
+}
+
 const char *sb_err_name(sb_err err)
 {
     switch (err) {
@@ -14,17 +39,10 @@ const char *sb_err_name(sb_err err)
     case SB_ERR_PARSE: return "parse";
     case SB_ERR_NET: return "net";
     case SB_ERR_TIMEOUT: return "timeout";
-    case SB_ERR_SHORT: return "short";
-    case SB_ERR_VERSION: return "version";
-    case SB_ERR_FLAGS: return "flags";
-    case SB_ERR_SUITE: return "suite";
-    case SB_ERR_EPOCH: return "epoch";
-    case SB_ERR_REPLAY: return "replay";
-    case SB_ERR_TOO_OLD: return "too_old";
-    case SB_ERR_AUTH: return "auth";
-    case SB_ERR_PADDING: return "padding";
+#define SB_REASON_CASE_(name, code) case code: return #name;
+    SB_REJECT_REASONS(SB_REASON_CASE_)
+#undef SB_REASON_CASE_
     case SB_ERR_SEQ_EXHAUSTED: return "seq_exhausted";
-    case SB_ERR_HANDSHAKE: return "handshake";
     case SB_ERR_HS_AUTH: return "handshake_auth";
     case SB_ERR_STALE_EPOCH: return "stale_epoch";
     case SB_ERR_POINT: return "bad_point";

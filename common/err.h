@@ -42,6 +42,33 @@ typedef enum sb_err {
     SB_ERR_ZERO_SHARED = -45,   /* X25519 result is all zero (small-order peer key) */
 } sb_err;
 
+/* The reasons a receiver counts a reject under, X(name, code): the sealed-message checks in the
+ * order PROTOCOL.md §4 makes them, then "handshake" for a HELLO or ACCEPT refused for any
+ * reason. The one list behind the gateway's and device's JSON keys, cells.csv's rejected_<name>
+ * columns (experiments/results.c) and sb_err_name. */
+#define SB_REJECT_REASONS(X)                                                                  \
+    X(short, SB_ERR_SHORT)                                                                    \
+    X(version, SB_ERR_VERSION)                                                                \
+    X(flags, SB_ERR_FLAGS)                                                                    \
+    X(suite, SB_ERR_SUITE)                                                                    \
+    X(epoch, SB_ERR_EPOCH)                                                                    \
+    X(replay, SB_ERR_REPLAY)                                                                  \
+    X(too_old, SB_ERR_TOO_OLD)                                                                \
+    X(auth, SB_ERR_AUTH)                                                                      \
+    X(padding, SB_ERR_PADDING)                                                                \
+    X(handshake, SB_ERR_HANDSHAKE)
+
+#define SB_REASON_ONE_(name, code) +1
+enum { SB_REASONS = 0 SB_REJECT_REASONS(SB_REASON_ONE_) };
+
+/* The reasons' names, in the order above. */
+extern const char *const sb_reason_names[SB_REASONS];
+
+/* The index among the reasons under which a receiver counts err: its own reason, or "handshake"
+ * for every failure of a handshake message (a bad MAC, a stale epoch, a bad point, a group the
+ * backend lacks); -1 for a code that is no reject. */
+int sb_reason_index(sb_err err);
+
 /* A short, stable, lower-case phrase for the code ("auth", "replay", ...), used as a column or
  * JSON key for reject counters. */
 const char *sb_err_name(sb_err err);

@@ -11,6 +11,8 @@
  * report, a quote still open at the end of the file, is read from its public parser state. */
 #include "datasets/csv.h"
 
+#include "common/utf8.h"
+
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -115,57 +117,33 @@ static int grow(void **p, size_t *cap, size_t need, size_t sz)
     return 0;
 }
 
-/* ---- UTF-8 -------------------------------------------------------------------------------- */
+/* ---- the delimiter ------------------------------------------------------------------------ */
 
-size_t sb_utf8_prefix(const unsigned char *s, size_t len, int *nul, size_t *partial)
+/* The delimiter of the first non-blank line of buf (after a byte-order mark): the most frequent
+ * of , ; and tab outside quotes; ',' when none or on a tie with ','. */
+static char detect_delimiter(const char *buf, size_t len)
 {
     size_t i = 0;
-    *nul = 0;
-    *partial = 0;
-    while (i < len) {
-        /* Eight ASCII bytes, none zero, at a time: the common case by far. */
-        while (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if ((w & 0x8080808080808080ull) ||
-                ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
-                break;
-            i += 8;
-        }
-        if (i >= len) break;
-        unsigned c = s[i];
-        if (c == 0) {
-            *nul = 1;
-            return i;
-        }
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) n = 2;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            n = 3;
-            if (c == 0xE0) lo = 0xA0;      /* overlong */
-            else if (c == 0xED) hi = 0x9F; /* surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 4;
-            if (c == 0xF0) lo = 0x90;      /* overlong */
-            else if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
-        } else
-            return i;
-        for (size_t k = 1; k < n; k++) {
-            if (i + k >= len) {
-                *partial = len - i;
-                return i;
-            }
-            unsigned b = s[i + k];
-            if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return i;
-        }
-        i += n;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) i = 3;
+    /* Skip blank lines. */
+    for (size_t j = i; j < len; j++) {
+        if (buf[j] == '\n') i = j + 1;
+        else if (buf[j] != '\r' && buf[j] != ' ') break;
     }
-    return len;
+    size_t comma = 0, semi = 0, tab = 0;
+    int quoted = 0;
+    for (; i < len; i++) {
+        char c = buf[i];
+        if (c == '"') quoted = !quoted;
+        else if (quoted) continue;
+        else if (c == '\n' || c == '\r') break;
+        else if (c == ',') comma++;
+        else if (c == ';') semi++;
+        else if (c == '\t') tab++;
+    }
+    if (semi > comma && semi >= tab) return ';';
+    if (tab > comma && tab > semi) return '\t';
+    return ',';
 }
 
 /* ---- libcsv callbacks --------------------------------------------------------------------- */
@@ -455,7 +433,7 @@ sb_err sb_csv_open(sb_csv **out, const char *path, char delim, char *err, size_t
             sb_csv_errf(err, err_len, "%s: read error: %s", path, strerror(errno));
             goto fail;
         }
-        delim = sb_infer_delimiter((const char *)r->block, (size_t)n);
+        delim = detect_delimiter((const char *)r->block, (size_t)n);
     }
     r->delim = delim;
     if (csv_init(&r->p, CSV_REPALL_NL) != 0) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "datasets/csv.h"
+#include "datasets/infer.h"
 
 #define NAME_CAP 128
 #define N_DEFAULT_MISSING 3

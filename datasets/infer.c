@@ -1,37 +1,11 @@
-/* What a description leaves open, guessed from the data: the delimiter from the first line,
- * and per column the narrowest type every value fits (int, then real, else text), and for a
+/* What a description leaves open, guessed from the data: per column the narrowest type every value fits (int, then real, else text), and for a
  * time column the one format every value fits. Leading zeros keep a column text (patient ids
  * such as 000207 are names, not numbers). Runs on the first infer_rows rows only, through
  * sb_value_parse, so that inference and reading can never disagree on what a value is. */
 #include <math.h>
 #include <string.h>
 
-#include "datasets/csv.h"
-
-char sb_infer_delimiter(const char *buf, size_t len)
-{
-    size_t i = 0;
-    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) i = 3;
-    /* Skip blank lines. */
-    for (size_t j = i; j < len; j++) {
-        if (buf[j] == '\n') i = j + 1;
-        else if (buf[j] != '\r' && buf[j] != ' ') break;
-    }
-    size_t comma = 0, semi = 0, tab = 0;
-    int quoted = 0;
-    for (; i < len; i++) {
-        char c = buf[i];
-        if (c == '"') quoted = !quoted;
-        else if (quoted) continue;
-        else if (c == '\n' || c == '\r') break;
-        else if (c == ',') comma++;
-        else if (c == ';') semi++;
-        else if (c == '\t') tab++;
-    }
-    if (semi > comma && semi >= tab) return ';';
-    if (tab > comma && tab > semi) return '\t';
-    return ',';
-}
+#include "datasets/infer.h"
 
 #define TEXT_FORMATS (1u << SB_TIME_ISO8601 | 1u << SB_TIME_US_12H)
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "datasets/csv.h"
+#include "common/utf8.h"
 
 /* ---- names --------------------------------------------------------------------------------- */
 

@@ -37,8 +37,9 @@ const sb_column sb_cell_columns[] = {
     {"messages_lost", "messages_sent - messages_received"},
     {"messages_duplicated", "measured messages opened more than once"},
     {"rejected_total", "gateway rejects of any reason (whole cell, warm-up included)"},
-    R("short"), R("version"), R("flags"), R("suite"), R("epoch"), R("replay"), R("too_old"),
-    R("auth"), R("padding"), R("handshake"),
+#define SB_REASON_COLUMN_(name, code) R(#name),
+    SB_REJECT_REASONS(SB_REASON_COLUMN_)
+#undef SB_REASON_COLUMN_
     {"seal_ns_p50", "device: time of one sb_session_seal (header, AEAD, padding), median"},
     {"seal_ns_p99", "device: seal time, 99th percentile"},
     {"seal_ns_mean", "device: seal time, mean"},

@@ -4,7 +4,7 @@
 
 #include "protocol/replay.h"
 
-sb_err sb_replay_init(sb_replay *r, unsigned window)
+sb_err sb_replay_window_init(sb_replay_window *r, unsigned window)
 {
     if (window < 1 || window > SB_REPLAY_MAX_WINDOW)
         return SB_ERR_ARG;
@@ -13,12 +13,12 @@ sb_err sb_replay_init(sb_replay *r, unsigned window)
     return SB_OK;
 }
 
-static int bit_get(const sb_replay *r, uint64_t i)
+static int bit_get(const sb_replay_window *r, uint64_t i)
 {
     return (int)(r->bits[i / 64] >> (i % 64) & 1);
 }
 
-sb_err sb_replay_check(const sb_replay *r, uint64_t seq)
+sb_err sb_replay_window_check(const sb_replay_window *r, uint64_t seq)
 {
     if (!r->any || seq > r->highest)
         return SB_OK;
@@ -29,7 +29,7 @@ sb_err sb_replay_check(const sb_replay *r, uint64_t seq)
 }
 
 /* Shift the bitmap towards older positions by n bits (bit i moves to i + n). */
-static void shift_older(sb_replay *r, uint64_t n)
+static void shift_older(sb_replay_window *r, uint64_t n)
 {
     const unsigned words = (r->window + 63) / 64;
     if (n >= r->window) {
@@ -48,7 +48,7 @@ static void shift_older(sb_replay *r, uint64_t n)
         r->bits[words - 1] &= (UINT64_C(1) << (r->window % 64)) - 1;
 }
 
-void sb_replay_mark(sb_replay *r, uint64_t seq)
+void sb_replay_window_mark(sb_replay_window *r, uint64_t seq)
 {
     if (!r->any) {
         r->any = 1;

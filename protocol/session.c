@@ -71,7 +71,7 @@ sb_err sb_session_install(sb_session *s, uint32_t epoch, const sb_keys *keys, ui
         s->rx_prev.expires_ns = now_ns + s->cfg.grace_ns;
     }
     s->rx.k = new_rx;
-    sb_replay_init(&s->rx.window, s->cfg.replay_window);
+    sb_replay_window_init(&s->rx.window, s->cfg.replay_window);
     return SB_OK;
 }
 
@@ -187,7 +187,7 @@ sb_err sb_session_open(sb_session *s, const char *topic, const uint8_t *wire, si
                                                                            : NULL;
     if (!slot)
         return SB_ERR_EPOCH;
-    sb_err rc = sb_replay_check(&slot->window, seq);
+    sb_err rc = sb_replay_window_check(&slot->window, seq);
     if (rc != SB_OK)
         return rc;
 
@@ -211,7 +211,7 @@ sb_err sb_session_open(sb_session *s, const char *topic, const uint8_t *wire, si
         }
         pt_len = (size_t)n;
     }
-    sb_replay_mark(&slot->window, seq);
+    sb_replay_window_mark(&slot->window, seq);
     *out_len = pt_len;
     if (epoch_out)
         *epoch_out = epoch;

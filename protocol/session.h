@@ -44,7 +44,7 @@ typedef struct sb_keyed {
 
 typedef struct sb_rx_slot {
     sb_keyed k;
-    sb_replay window;
+    sb_replay_window window;
     uint64_t expires_ns; /* previous slot only */
 } sb_rx_slot;
 

@@ -119,7 +119,6 @@ generate: the dataset generator makes the shipped datasets on the development ma
 mqtt: timing-bound under a translator (a 200-device QoS 0 burst outruns the emulated gateway, the 30x replay has a time limit); transport runs in test_transport and end to end in quick.ini
 micro: its check that MB/s = bytes / ns within 1% reads a CSV rounded to 0.01 MB/s, and emulated 16-byte cases run at about 0.1 MB/s; the micro child itself runs in quick.ini's [micro] (tests/test_rpi.sh)
 experiments: quick.ini end to end under emulation is tests/test_rpi.sh's, with the same check_run.py; the runner's resume and bad-input cases are target-independent (plain make test)
-analysis: host Python over a run folder, nothing of the target in it (plain make test)
 endef
 export RPI_SKIP
 

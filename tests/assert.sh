@@ -1,4 +1,4 @@
-# Assertion helpers shared by the command-line test scripts (test_cli.sh, test_generate.sh).
+# The assertion helpers of every shell test (tests/run.sh adds up their summary lines).
 # Source it after setting NAME (the prefix of failure lines) and TMP (a scratch folder). `run`
 # keeps a command's exit status and output for the expect_* calls after it; each assertion
 # counts one pass or one fail, and a failure says what was expected and what came back.
@@ -26,8 +26,15 @@ skip() {
     printf 'skip: %s\n' "$1"
 }
 
+# check DESCRIPTION STATUS [DETAIL]: one assertion on a status already computed (0 holds),
+# with what came back instead when it does not.
+check() {
+    cmd=$1
+    if [ "$2" -eq 0 ]; then ok; else bad "$1" "${3:-}"; fi
+}
+
 # The summary line tests/run.sh reads: "<NAME>: N passed, N failed[, N skipped]".
-summary() {
+totals() {
     echo "$NAME: $passed passed, $failed failed$([ "$skipped" -eq 0 ] || echo ", $skipped skipped")"
 }
 

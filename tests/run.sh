@@ -61,36 +61,31 @@ run() { # name, command...
 }
 
 echo "Running tests ($BUILD_DIR)"
-run kat "$BUILD_DIR/tests/test_kat" tests/kat
-run protocol "$BUILD_DIR/tests/test_protocol"
-run interop "$BUILD_DIR/tests/test_interop"
-run cli tests/test_cli.sh "$BIN"
-run broker tests/test_broker.sh "$BIN"
-run tls tests/test_tls.sh "$BIN"
-run transport "$BUILD_DIR/tests/test_transport"
-run mqttclient "$BUILD_DIR/tests/test_mqtt_client"
-run datasets "$BUILD_DIR/tests/test_datasets" ../shared/datasets/real
-run encode "$BUILD_DIR/tests/test_encode"
-run generate tests/test_generate.sh "$BIN"
-run mqtt tests/test_mqtt.sh "$BIN"
-run manifest "$BUILD_DIR/tests/test_manifest"
-run config "$BUILD_DIR/tests/test_config"
-run micro tests/test_micro.sh "$BIN"
-run experiments tests/test_experiments.sh "$BIN"
-# The Python analysis and the scripts around the binary (deployment, the fleet playbook, the
-# Dockerfile, the install script): a sanitizer or cross build adds nothing to them (the runner's quick.ini under
-# either is in test_experiments.sh), so they run with the native build only.
-if [ "$BUILD_DIR" = build/native ]; then
-    run analysis tests/test_analysis.sh "$BIN"
-    run deploy tests/test_deploy.sh "$BIN"
-    run dockerfile tests/test_dockerfile.sh "$BIN"
-    run deps tests/test_deps.sh
-else
-    for name in analysis deploy dockerfile deps; do
-        printf '  %-10s skipped: Python and scripts, checked with build/native (not %s)\n' "$name" "$BUILD_DIR"
-        skipped=$((skipped + 1))
-    done
-fi
+# Every test program the Makefile builds (tests/test_*.c, run without arguments: each knows its
+# own inputs), then every test script (given BIN). A script says in a line "# run.sh: ..." when
+# it is not for every build: "native build only" (Python and scripts around the binary, which a
+# sanitizer or cross build does not change; the runner under either is in test_experiments.sh),
+# or "not run by itself" (test_rpi.sh, which make rpi-test runs with its target).
+for src in tests/test_*.c; do
+    name=${src#tests/test_}
+    name=${name%.c}
+    run "$name" "$BUILD_DIR/tests/test_$name"
+done
+for script in tests/test_*.sh; do
+    name=${script#tests/test_}
+    name=${name%.sh}
+    case $(sed -n 's/^# run\.sh: //p' "$script" | head -n 1) in
+    "not run by itself"*) continue ;;
+    "native build only"*)
+        if [ "$BUILD_DIR" != build/native ]; then
+            printf '  %-10s skipped: Python and scripts, checked with build/native (not %s)\n' "$name" "$BUILD_DIR"
+            skipped=$((skipped + 1))
+            continue
+        fi
+        ;;
+    esac
+    run "$name" "$script" "$BIN"
+done
 while read -r name cmd; do
     [ -z "$name" ] || run "$name" $cmd
 done <<<"${EXTRA_TESTS:-}"

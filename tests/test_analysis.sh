@@ -4,6 +4,7 @@
 # standard library alone (tests/check_analysis.py), the report page rendered by headless
 # Chromium with every table and figure in it, `compare` flagging a cell that moved and only it,
 # the paper built from the generated files, and bad run folders refused with a clear error.
+# run.sh: native build only
 set -u
 cd "$(dirname "$0")/.."
 BIN=${1:-build/native/sealbench}

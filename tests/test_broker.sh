@@ -5,8 +5,9 @@
 # usage: tests/test_broker.sh BIN   (from the repo root; prints "broker: N passed, N failed")
 set -u
 BIN=${1:?usage: tests/test_broker.sh BIN}
-passed=0 failed=0
+NAME=broker
 TMP=$(mktemp -d)
+. "$(dirname "$0")/assert.sh"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
@@ -14,9 +15,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # description, condition result (0 = ok), detail on failure
-    if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1${3:+: $3}" >&2; fi
-}
 
 # Start `sealbench broker ARGS` in the background; sets BP, MP (mosquitto pid), PORT, DIR.
 start() {
@@ -99,5 +97,5 @@ check "missing binary: one line" "$([ "$(wc -l <"$TMP/err3")" -eq 1 ]; echo $?)"
 check "bad --port: exit 2" "$([ $? -eq 2 ]; echo $?)"
 check "bad --port: names the flag" "$(grep -q -- "--port: expected 1 to 65535, found '70000'" "$TMP/err4"; echo $?)" "$(cat "$TMP/err4")"
 
-echo "broker: $passed passed, $failed failed"
+totals
 [ "$failed" -eq 0 ]

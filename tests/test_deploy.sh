@@ -8,6 +8,7 @@
 # architecture chosen from the board and a binary of another architecture refused; board and
 # device runs brought back named after the board, every message sent and opened; a failing
 # fleet stopped before it starts anything; and nothing left running.
+# run.sh: native build only
 set -u
 cd "$(dirname "$0")/.."
 BIN=${1:-build/native/sealbench}
@@ -505,5 +506,5 @@ PY
         bad "nothing started nor written for a fleet that failed its checks" "$(ls "$F/results" "$F/gw/results" 2>&1)"
 fi
 
-summary
+totals
 [ "$failed" -eq 0 ]

@@ -8,6 +8,7 @@
 #     pkg:arch install fails "Unable to locate" unless that arch's lists are the current ones.
 #     This is how `--cross` (both architectures in one call) failed on a fresh machine; CI runs
 #     the real one-call form on a fresh machine too (.ci/run).
+# run.sh: native build only
 set -u
 cd "$(dirname "$0")/.."
 NAME=deps
@@ -107,5 +108,5 @@ order=$(grep -v -- ' -s ' "$TMP/state/log" | grep -oE 'update.*APT::Architecture
 cmd="order of the cross updates and installs"
 [ "$order" = "arm64 arm64 armhf armhf " ] && ok || bad "update arm64, install arm64, update armhf, install armhf" "$order"
 
-summary
+totals
 [ "$failed" -eq 0 ]

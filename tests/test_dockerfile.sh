@@ -5,6 +5,7 @@
 # build time; the default command's config exists (and plans, when the binary is built); the
 # VOLUME is the results folder, and the documented `docker run -v` mounts it. The same checks
 # are then run on broken copies of the Dockerfile, each of which must be caught.
+# run.sh: native build only
 set -u
 cd "$(dirname "$0")/.."
 BIN=${1:-build/native/sealbench}

@@ -35,12 +35,6 @@ trap 'rm -rf "$TMP"' EXIT
 NAME=test_generate
 . tests/assert.sh
 
-# check NAME CONDITION-STATUS DETAIL: one assertion from a test already run.
-check() {
-    cmd=$1
-    if [ "$2" -eq 0 ]; then ok; else bad "$1" "$3"; fi
-}
-
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # The value of key=value in the summary line on stderr.

@@ -40,8 +40,8 @@ for row in csv.reader(sys.stdin):
     print("\t".join(f.replace("\t", " ") for f in row))' <"$1"
 }
 
-# check WHAT AWK_PROGRAM: the program prints one line per offending row; none is a pass.
-check() {
+# check_rows WHAT AWK_PROGRAM: the program prints one line per offending row; none is a pass.
+check_rows() {
     local what=$1 prog=$2 bad
     cmd="$what"
     bad=$(awk -F'\t' "$prog" "$TMP/rows.tsv")
@@ -70,7 +70,7 @@ cmd="no temporary file left"
 if [ ! -e "$TMP/aead.csv.tmp" ]; then ok; else bad "no $TMP/aead.csv.tmp" "it exists"; fi
 to_tsv "$TMP/aead.csv" | tail -n +2 >"$TMP/rows.tsv"
 
-check "24 columns on every row" 'NF != 24 { print NR ": " NF " fields" }'
+check_rows "24 columns on every row" 'NF != 24 { print NR ": " NF " fields" }'
 for op in seal open forge; do
     for be in $BACKENDS; do
         for suite in $SUITES; do
@@ -86,36 +86,36 @@ cmd="row count"
 n=$(wc -l <"$TMP/rows.tsv")
 if [ "$n" -eq 36 ]; then ok; else bad "36 rows (3 ops x 3 backends x 2 suites x 2 sizes)" "$n"; fi
 
-check "sodium aes-128-gcm unavailable with a reason" \
+check_rows "sodium aes-128-gcm unavailable with a reason" \
     '$2 == "sodium" && $3 == "aes-128-gcm" && ($6 != "unavailable" || $7 == "") { print }'
-check "every other row ok" \
+check_rows "every other row ok" \
     '!($2 == "sodium" && $3 == "aes-128-gcm") && $6 != "ok" { print $1, $2, $3, $5, $6, $7 }'
-check "forgeries refused every time (forge rows ok)" \
+check_rows "forgeries refused every time (forge rows ok)" \
     '$1 == "forge" && !($2 == "sodium" && $3 == "aes-128-gcm") && $6 != "ok" { print }'
-check "unavailable rows have no figures" \
+check_rows "unavailable rows have no figures" \
     '$6 == "unavailable" && ($9 != "" || $11 != "" || $21 != "") { print }'
-check "timer named on measured rows" \
+check_rows "timer named on measured rows" \
     '$6 == "ok" && $8 !~ /steady_clock|high_resolution_clock/ { print $8 }'
-check "repetitions equal to --repetitions" \
+check_rows "repetitions equal to --repetitions" \
     '$6 == "ok" && $9 != ENVIRON["REPS"] { print $1, $2, $3, $5, $9 }'
-check "iterations > 0" '$6 == "ok" && !($10 > 0) { print $1, $2, $3, $5, $10 }'
-check "ns_min <= ns_p25 <= ns_p50 <= ns_p75 <= ns_max, p99 <= max" \
+check_rows "iterations > 0" '$6 == "ok" && !($10 > 0) { print $1, $2, $3, $5, $10 }'
+check_rows "ns_min <= ns_p25 <= ns_p50 <= ns_p75 <= ns_max, p99 <= max" \
     '$6 == "ok" && !($16 <= $12 && $12 <= $11 && $11 <= $13 && $13 <= $17 && $14 <= $17 && $16 > 0) { print $1, $2, $3, $5, $16, $12, $11, $13, $14, $17 }'
-check "ns_mean within [min, max]" \
+check_rows "ns_mean within [min, max]" \
     '$6 == "ok" && !($16 <= $15 && $15 <= $17) { print $1, $2, $3, $5, $15 }'
-check "cv_pct present and >= 0" '$6 == "ok" && ($18 == "" || $18 < 0) { print $1, $2, $3, $5, $18 }'
-check "mb_per_s_p50 = bytes / ns_p50 x 1000 within 1%" \
+check_rows "cv_pct present and >= 0" '$6 == "ok" && ($18 == "" || $18 < 0) { print $1, $2, $3, $5, $18 }'
+check_rows "mb_per_s_p50 = bytes / ns_p50 x 1000 within 1%" \
     '$6 == "ok" { want = $5 / $11 * 1000; d = $19 - want; if (d < 0) d = -d; if (d > want / 100) print $1, $2, $3, $5, $19, want }'
-check "cpu_ns_p50 present" '$6 == "ok" && !($20 > 0) { print $1, $2, $3, $5, $20 }'
-check "suite set and group empty on AEAD rows" '$3 == "" || $4 != "" { print }'
-check "counters column never empty" '$24 == "" { print $1, $2, $3, $5 }'
+check_rows "cpu_ns_p50 present" '$6 == "ok" && !($20 > 0) { print $1, $2, $3, $5, $20 }'
+check_rows "suite set and group empty on AEAD rows" '$3 == "" || $4 != "" { print }'
+check_rows "counters column never empty" '$24 == "" { print $1, $2, $3, $5 }'
 if [ "$counters_here" -eq 1 ]; then
-    check "cycles_per_op > 0 where counted" \
+    check_rows "cycles_per_op > 0 where counted" \
         '$6 == "ok" && ($24 != "papi" || !($21 > 0) || !($22 > 0) || !($23 > 0)) { print $1, $2, $3, $5, $21, $22, $23, $24 }'
 else
-    check "no cycle figures without counters" \
+    check_rows "no cycle figures without counters" \
         '($21 != "" || $22 != "" || $23 != "") { print $1, $2, $3, $5, $21 }'
-    check "the reason names PAPI" '$24 !~ /^PAPI/ { print $24 }'
+    check_rows "the reason names PAPI" '$24 !~ /^PAPI/ { print $24 }'
     expect_has err "note: no hardware counters"
     cmd="one note about counters"
     if [ "$(grep -c 'no hardware counters' <<<"$err")" -eq 1 ]; then ok; else bad "one note" "$(shown "$err")"; fi
@@ -156,13 +156,13 @@ to_tsv "$TMP/kex.csv" | tail -n +2 >"$TMP/rows.tsv"
 cmd="kex/handshake row count"
 n=$(wc -l <"$TMP/rows.tsv")
 if [ "$n" -eq 24 ]; then ok; else bad "24 rows (3 backends x 2 groups x 4 ops)" "$n"; fi
-check "sodium p256 unavailable with a reason" \
+check_rows "sodium p256 unavailable with a reason" \
     '$2 == "sodium" && $4 == "p256" && ($6 != "unavailable" || $7 == "") { print }'
-check "the rest ok" '!($2 == "sodium" && $4 == "p256") && $6 != "ok" { print $1, $2, $4, $6, $7 }'
-check "keygen/ecdh: no suite, bytes 0" '($1 == "keygen" || $1 == "ecdh") && ($3 != "" || $5 != 0) { print }'
-check "handshake/rekey under a real suite, not null" \
+check_rows "the rest ok" '!($2 == "sodium" && $4 == "p256") && $6 != "ok" { print $1, $2, $4, $6, $7 }'
+check_rows "keygen/ecdh: no suite, bytes 0" '($1 == "keygen" || $1 == "ecdh") && ($3 != "" || $5 != 0) { print }'
+check_rows "handshake/rekey under a real suite, not null" \
     '($1 == "handshake" || $1 == "rekey") && $3 != "chacha20-poly1305" { print $1, $2, $3, $4 }'
-check "no throughput for non-AEAD ops" '$19 != "" || $23 != "" { print $1, $2, $4, $19, $23 }'
+check_rows "no throughput for non-AEAD ops" '$19 != "" || $23 != "" { print $1, $2, $4, $19, $23 }'
 
 # ---- Usage errors: exit 2, one line naming the flag ------------------------------------------
 

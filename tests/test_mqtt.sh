@@ -14,8 +14,10 @@ case $BIN in */*) BIN=$(realpath -m "$BIN") ;; *) BIN=$(command -v "$BIN" || ech
 HERE=$(cd "$(dirname "$0")" && pwd)
 FORGE=$HERE/mqtt_forge.py
 PY=/usr/bin/python3
-passed=0 failed=0 skipped=0 unavailable=()
+NAME=mqtt
+unavailable=()
 TMP=$(realpath "$(mktemp -d)")
+. "$HERE/assert.sh"
 JOBS=3 # pair runs at once. Not more: after a broker SIGKILL under load, a Paho 1.3.11 race can
        # leave a device connected but silent (tests/asan.supp); with 6 at once on 2 cores the
        # kill and outage cells wedged in 1 of 4 make test runs (seen after the clients got TCP_NODELAY)
@@ -47,17 +49,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-check() { # description, condition result (0 = ok), detail on failure
-    if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1${3:+: $3}" >&2; fi
-}
 # A pair this build's libraries cannot do (reported unavailable by `sealbench list`): not a
 # check, since there is nothing to run; listed at the end.
 unavailable() { unavailable+=("$1"); }
-# A check this machine cannot run (a missing file): counted, with its reason, in the summary.
-skip() {
-    skipped=$((skipped + 1))
-    printf 'skip: %s\n' "$1"
-}
 info() { echo "info: $*"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 gone_within() { # pid, tenths of a second
@@ -421,7 +415,7 @@ done
 # on.)
 printf '# sealbench keys\r\n\r\ndev-0001 %s\r\ndev-0002 12345\r\n' "$PSK1" >"$TMP/badline.txt"
 printf 'dev-0001 %s\n# the next id cannot be a topic level\ndev/1 %s\n' "$PSK1" "$PSK2" >"$TMP/badid.txt"
-bad() { # label, expected exit, text stderr must contain, command...
+refused() { # label, expected exit, text stderr must contain, command...
     local label=$1 want=$2 text=$3 t0 rc ms lines
     shift 3
     t0=$(now_ms)
@@ -433,30 +427,30 @@ bad() { # label, expected exit, text stderr must contain, command...
         "$(cat "$TMP/bad.err")"
     BAD_MS=$ms
 }
-bad "pair, unknown flag" 2 "--frobnicate" "$BIN" pair --keys "$K" --frobnicate
-bad "device, unknown flag" 2 "--frobnicate" "$BIN" device --broker tcp://127.0.0.1:1 --keys "$K" --frobnicate
-bad "gateway, missing keys file" 1 "$TMP/no-such-keys.txt" "$BIN" gateway --broker tcp://127.0.0.1:1 --keys "$TMP/no-such-keys.txt"
-bad "pair, missing keys file" 1 "$TMP/no-such-keys.txt" "$BIN" pair --keys "$TMP/no-such-keys.txt"
-bad "pair, malformed key line" 1 "$TMP/badline.txt:4:" "$BIN" pair --keys "$TMP/badline.txt"
-bad "gateway, malformed key line" 1 "$TMP/badline.txt:4:" "$BIN" gateway --broker tcp://127.0.0.1:1 --keys "$TMP/badline.txt"
-bad "pair, keys file lacks a device" 1 "dev-0003" "$BIN" pair --keys "$K" --devices 3 --count 1
-bad "device, keys file lacks a device" 1 "dev-0003" "$BIN" device --broker tcp://127.0.0.1:1 --keys "$K" --first 3
-bad "gateway, device id 'dev/1' in the keys file" 1 "$TMP/badid.txt:3:" "$BIN" gateway --broker tcp://127.0.0.1:1 --keys "$TMP/badid.txt"
-bad "device, device id 'dev/1' in the keys file" 1 "$TMP/badid.txt:3:" "$BIN" device --broker tcp://127.0.0.1:1 --keys "$TMP/badid.txt"
-bad "device, unreachable broker" 1 "tcp://127.0.0.1:1" "$BIN" device --broker tcp://127.0.0.1:1 --keys "$K"
+refused "pair, unknown flag" 2 "--frobnicate" "$BIN" pair --keys "$K" --frobnicate
+refused "device, unknown flag" 2 "--frobnicate" "$BIN" device --broker tcp://127.0.0.1:1 --keys "$K" --frobnicate
+refused "gateway, missing keys file" 1 "$TMP/no-such-keys.txt" "$BIN" gateway --broker tcp://127.0.0.1:1 --keys "$TMP/no-such-keys.txt"
+refused "pair, missing keys file" 1 "$TMP/no-such-keys.txt" "$BIN" pair --keys "$TMP/no-such-keys.txt"
+refused "pair, malformed key line" 1 "$TMP/badline.txt:4:" "$BIN" pair --keys "$TMP/badline.txt"
+refused "gateway, malformed key line" 1 "$TMP/badline.txt:4:" "$BIN" gateway --broker tcp://127.0.0.1:1 --keys "$TMP/badline.txt"
+refused "pair, keys file lacks a device" 1 "dev-0003" "$BIN" pair --keys "$K" --devices 3 --count 1
+refused "device, keys file lacks a device" 1 "dev-0003" "$BIN" device --broker tcp://127.0.0.1:1 --keys "$K" --first 3
+refused "gateway, device id 'dev/1' in the keys file" 1 "$TMP/badid.txt:3:" "$BIN" gateway --broker tcp://127.0.0.1:1 --keys "$TMP/badid.txt"
+refused "device, device id 'dev/1' in the keys file" 1 "$TMP/badid.txt:3:" "$BIN" device --broker tcp://127.0.0.1:1 --keys "$TMP/badid.txt"
+refused "device, unreachable broker" 1 "tcp://127.0.0.1:1" "$BIN" device --broker tcp://127.0.0.1:1 --keys "$K"
 check "device, unreachable broker: within 10 s" "$([ "$BAD_MS" -lt 10000 ]; echo $?)" "$BAD_MS ms"
-bad "gateway, unreachable broker" 1 "tcp://127.0.0.1:1" "$BIN" gateway --broker tcp://127.0.0.1:1 --keys "$K"
+refused "gateway, unreachable broker" 1 "tcp://127.0.0.1:1" "$BIN" gateway --broker tcp://127.0.0.1:1 --keys "$K"
 check "gateway, unreachable broker: within 10 s" "$([ "$BAD_MS" -lt 10000 ]; echo $?)" "$BAD_MS ms"
-bad "pair, --prefix with '+'" 2 "wildcard" "$BIN" pair --keys "$K" --prefix 'a/+/b'
-bad "gateway, --prefix with '#'" 2 "wildcard" "$BIN" gateway --broker tcp://127.0.0.1:1 --keys "$K" --prefix 'a/#'
+refused "pair, --prefix with '+'" 2 "wildcard" "$BIN" pair --keys "$K" --prefix 'a/+/b'
+refused "gateway, --prefix with '#'" 2 "wildcard" "$BIN" gateway --broker tcp://127.0.0.1:1 --keys "$K" --prefix 'a/#'
 
-bad "pair, missing dataset" 1 "$TMP/no-such.csv" "$BIN" pair --keys "$K" --dataset "$TMP/no-such.csv"
-bad "pair, --size with --dataset" 2 "--size" "$BIN" pair --keys "$K" --dataset "$TINY" --size 10
-bad "pair, --speed without --dataset" 2 "--dataset" "$BIN" pair --keys "$K" --speed 2
-bad "device, unknown encoding" 2 "xml" "$BIN" device --broker tcp://127.0.0.1:1 --keys "$K" --encoding xml
+refused "pair, missing dataset" 1 "$TMP/no-such.csv" "$BIN" pair --keys "$K" --dataset "$TMP/no-such.csv"
+refused "pair, --size with --dataset" 2 "--size" "$BIN" pair --keys "$K" --dataset "$TINY" --size 10
+refused "pair, --speed without --dataset" 2 "--dataset" "$BIN" pair --keys "$K" --speed 2
+refused "device, unknown encoding" 2 "xml" "$BIN" device --broker tcp://127.0.0.1:1 --keys "$K" --encoding xml
 printf 'patient_id,hr\nP1,70\nP1,7 0\n' >"$TMP/badrow.csv"
 printf '[dataset]\ndevice = patient_id\n[columns]\nhr = hr:int\n' >"$TMP/badrow.dataset"
-bad "pair, bad row in a dataset" 1 "$TMP/badrow.csv:3: column \"hr\"" "$BIN" pair --keys "$K" \
+refused "pair, bad row in a dataset" 1 "$TMP/badrow.csv:3: column \"hr\"" "$BIN" pair --keys "$K" \
     --dataset "$TMP/badrow.csv"
 
 # ---------------------------------------------------------------------------------------------
@@ -617,5 +611,5 @@ j = json.load(open(sys.argv[1])); print({k: v for k, v in j["devices"]["dev-0001
 if [ ${#unavailable[@]} -gt 0 ]; then
     echo "mqtt: not run, unavailable in this build's libraries: ${unavailable[*]}"
 fi
-echo "mqtt: $passed passed, $failed failed$([ "$skipped" -eq 0 ] || echo ", $skipped skipped")"
+totals
 [ "$failed" -eq 0 ]

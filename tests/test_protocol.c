@@ -273,18 +273,18 @@ static void test_seq_limit(const sb_backend *be)
 
 static void test_replay_window(void)
 {
-    sb_replay r;
-    CHECK(sb_replay_init(&r, 0) == SB_ERR_ARG && sb_replay_init(&r, SB_REPLAY_MAX_WINDOW + 1) == SB_ERR_ARG,
+    sb_replay_window r;
+    CHECK(sb_replay_window_init(&r, 0) == SB_ERR_ARG && sb_replay_window_init(&r, SB_REPLAY_MAX_WINDOW + 1) == SB_ERR_ARG,
           "window size bounds");
     unsigned sizes[] = {1, 64, 100, 128, 1000};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         unsigned w = sizes[k];
-        sb_replay_init(&r, w);
-        CHECK(sb_replay_check(&r, 0) == SB_OK && sb_replay_check(&r, 12345) == SB_OK, "W=%u: empty window takes anything", w);
-        sb_replay_mark(&r, 5000);
-        CHECK(sb_replay_check(&r, 5000) == SB_ERR_REPLAY, "W=%u: H is a replay", w);
-        CHECK(w == 1 || sb_replay_check(&r, 5000 - w + 1) == SB_OK, "W=%u: lowest in-window seq is new", w);
-        CHECK(sb_replay_check(&r, 5000 - w) == SB_ERR_TOO_OLD, "W=%u: H-W is too old", w);
+        sb_replay_window_init(&r, w);
+        CHECK(sb_replay_window_check(&r, 0) == SB_OK && sb_replay_window_check(&r, 12345) == SB_OK, "W=%u: empty window takes anything", w);
+        sb_replay_window_mark(&r, 5000);
+        CHECK(sb_replay_window_check(&r, 5000) == SB_ERR_REPLAY, "W=%u: H is a replay", w);
+        CHECK(w == 1 || sb_replay_window_check(&r, 5000 - w + 1) == SB_OK, "W=%u: lowest in-window seq is new", w);
+        CHECK(sb_replay_window_check(&r, 5000 - w) == SB_ERR_TOO_OLD, "W=%u: H-W is too old", w);
         /* A model: mark random seqs and compare with a set. */
         static unsigned char seen[20000];
         memset(seen, 0, sizeof seen);
@@ -294,10 +294,10 @@ static void test_replay_window(void)
         for (int i = 0; i < 5000; i++) {
             uint64_t seq = 4000 + test_rand() % 3000 + (uint64_t)i / 2;
             sb_err want = seq > high ? SB_OK : high - seq >= w ? SB_ERR_TOO_OLD : seen[seq] ? SB_ERR_REPLAY : SB_OK;
-            sb_err got = sb_replay_check(&r, seq);
+            sb_err got = sb_replay_window_check(&r, seq);
             bad += got != want;
             if (got == SB_OK) {
-                sb_replay_mark(&r, seq);
+                sb_replay_window_mark(&r, seq);
                 seen[seq] = 1;
                 high = seq > high ? seq : high;
             }

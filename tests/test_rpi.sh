@@ -6,6 +6,7 @@
 # cell ok and checked by tests/check_run.py, its manifest saying emulated, by which
 # interpreter, with the CPU features the emulator offers and no Raspberry Pi claimed.
 # Usage: tests/test_rpi.sh TARGET OUT (aarch64 build/aarch64, or armhf build/armhf).
+# run.sh: not run by itself (make rpi-test runs it with its target and build folder)
 set -u
 cd "$(dirname "$0")/.."
 TARGET=${1:?usage: tests/test_rpi.sh aarch64|armhf OUT}

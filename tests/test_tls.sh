@@ -5,10 +5,11 @@
 # usage: tests/test_tls.sh BIN   (from the repo root; prints "tls: N passed, N failed")
 set -u
 BIN=${1:?usage: tests/test_tls.sh BIN}
-passed=0 failed=0
+NAME=tls
 # The broker is started from inside the scratch folder (relative TLS paths), so BIN must not be.
 case $BIN in */*) BIN=$(realpath -m "$BIN") ;; *) BIN=$(command -v "$BIN" || echo "$BIN") ;; esac
 TMP=$(realpath "$(mktemp -d)")
+. "$(dirname "$0")/assert.sh"
 pids=()
 cleanup() {
     # TERM first: sealbench stops its broker and removes its folder itself.
@@ -23,9 +24,6 @@ trap cleanup EXIT
 # Interrupted (Ctrl-C, a runner's timeout): exit, so that the EXIT trap cleans up.
 trap 'exit 130' INT TERM HUP
 
-check() { # description, condition result (0 = ok), detail on failure
-    if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1${3:+: $3}" >&2; fi
-}
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -228,5 +226,5 @@ check "SIGTERM: sealbench broker exits 0" "$([ $rc -eq 0 ]; echo $?)" "exit $rc"
 check "SIGTERM: mosquitto stopped" "$(gone_within "$MP" 50; echo $?)"
 check "SIGTERM: folder removed" "$([ ! -e "$DIR" ]; echo $?)"
 
-echo "tls: $passed passed, $failed failed"
+totals
 [ "$failed" -eq 0 ]

@@ -23,32 +23,6 @@
 #include "transport/topics.h"
 #include "transport/trace.h"
 
-const char *const sb_reason_names[SB_REASONS] = {"short",  "version", "flags",   "suite",
-                                                  "epoch",  "replay",  "too_old", "auth",
-                                                  "padding", "handshake"};
-
-int sb_reason_index(sb_err e)
-{
-    switch (e) {
-    case SB_ERR_SHORT: return 0;
-    case SB_ERR_VERSION: return 1;
-    case SB_ERR_FLAGS: return 2;
-    case SB_ERR_SUITE: return 3;
-    case SB_ERR_EPOCH: return 4;
-    case SB_ERR_REPLAY: return 5;
-    case SB_ERR_TOO_OLD: return 6;
-    case SB_ERR_AUTH: return 7;
-    case SB_ERR_PADDING: return 8;
-    case SB_ERR_HANDSHAKE:
-    case SB_ERR_HS_AUTH:
-    case SB_ERR_STALE_EPOCH:
-    case SB_ERR_POINT:
-    case SB_ERR_ZERO_SHARED:
-    case SB_ERR_UNAVAILABLE: return 9;
-    default: return -1;
-    }
-}
-
 typedef struct epoch_count {
     uint32_t epoch;
     int used;

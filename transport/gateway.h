@@ -64,9 +64,6 @@ json_t *sb_gateway_json(sb_gateway *g, sb_gateway_stop why);
 /* Disconnect, wipe every key and free. NULL is a no-op. */
 void sb_gateway_free(sb_gateway *g);
 
-/* The reject reasons, in report order, and the index of an sb_err among them (-1 if none). */
-#define SB_REASONS 10
-extern const char *const sb_reason_names[SB_REASONS];
-int sb_reason_index(sb_err e);
+/* The reject reasons (SB_REASONS, sb_reason_names, sb_reason_index) are common/err.h's. */
 
 #endif

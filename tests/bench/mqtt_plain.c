@@ -4,7 +4,7 @@
  * tests/bench/mqtt.sh runs it beside the mosquitto_pub/mosquitto_sub baseline and the sealed
  * suites, so a gap between sealbench and mosquitto_pub can be split into what Paho costs and
  * what sealbench adds. The publisher keeps at most INFLIGHT messages queued in Paho and asks
- * for a completion on every 32nd, as transport/device.c does. Clock: CLOCK_MONOTONIC, which
+ * for a completion on every 32nd, as transport/fleet.c does. Clock: CLOCK_MONOTONIC, which
  * both processes share, so the rate is N / (last arrival - first publish).
  *
  * usage: mqtt_plain sub URI TOPIC N QOS        prints "received N t_first_ns t_last_ns"

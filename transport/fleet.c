@@ -1,4 +1,4 @@
-/* The device role (transport/device.h).
+/* The device role (transport/fleet.h).
  *
  * Threads: the caller's thread seals and publishes; Paho's callback thread takes ACCEPTs,
  * echoes and publish completions. Each device has a mutex of its own for its session and
@@ -8,7 +8,7 @@
  * Round trips: the send time of each message is kept in a ring indexed by seq; an echo names
  * the (epoch, seq) it answers, and a slot that no longer holds that pair (overwritten after
  * ring-size newer messages) counts as unmatched rather than giving a wrong time. */
-#include "transport/device.h"
+#include "transport/fleet.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -5,8 +5,8 @@
  * its connection and subscribes to P/D/hs/ack and P/D/down), handshake (every device sends a
  * HELLO at once: the "handshake storm"), then publish (each device seals and publishes its
  * messages, rekeying on schedule, and matches the gateway's echoes to measure round trips). */
-#ifndef SB_TRANSPORT_DEVICE_H
-#define SB_TRANSPORT_DEVICE_H
+#ifndef SB_TRANSPORT_FLEET_H
+#define SB_TRANSPORT_FLEET_H
 
 #include <signal.h>
 #include <stddef.h>
@@ -18,8 +18,8 @@
 #include "transport/keys.h"
 #include "transport/mqtt.h"
 
-/* Where payloads come from when they are not synthetic (transport/payload.h): a dataset
- * replay (datasets/replay.h) or anything else that can hand out message n of device idx. */
+/* Where payloads come from when they are not synthetic (transport/payload.h): the dataset
+ * player (datasets/player.h) or anything else that can hand out message n of device idx. */
 typedef struct sb_payload_source {
     void *ctx;
     uint64_t (*count)(void *ctx, unsigned idx); /* messages device idx has */

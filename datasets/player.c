@@ -1,7 +1,7 @@
 /* Replay: encode every record once and file it under its device (see replay.h). Each device
  * keeps its payloads in one growing arena with an offset table, and a small open-addressing
  * table of payload hashes so that a receiver in the same process can check what it opened. */
-#include "datasets/replay.h"
+#include "datasets/player.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +20,13 @@ typedef struct rdev {
     uint64_t hash_mask;
 } rdev;
 
-struct sb_replay {
+struct sb_player {
     rdev *d;
     unsigned n, cap;
     /* device id -> index */
     unsigned *slots;
     size_t slot_mask;
-    sb_replay_stats st;
+    sb_player_stats st;
 };
 
 static uint64_t fnv1a(const void *p, size_t n)
@@ -54,7 +54,7 @@ static sb_err grow(void **p, size_t elem, uint64_t *cap, uint64_t need)
 }
 
 /* The index of device id, adding it if new; -1 when out of memory, -2 when over max. */
-static long device_index(sb_replay *r, const char *id, unsigned max)
+static long device_index(sb_player *r, const char *id, unsigned max)
 {
     if ((size_t)r->n * 2 >= r->slot_mask) { /* rehash at half full */
         size_t m = r->slot_mask ? (r->slot_mask + 1) * 2 - 1 : 255;
@@ -98,7 +98,7 @@ static long device_index(sb_replay *r, const char *id, unsigned max)
 }
 
 static sb_err add_payload(rdev *d, const uint8_t *p, size_t len, const sb_record *rec,
-                          sb_replay_stats *st)
+                          sb_player_stats *st)
 {
     uint64_t acap = d->arena_cap;
     if (grow((void **)&d->arena, 1, &acap, d->arena_len + len) != SB_OK)
@@ -153,11 +153,11 @@ static sb_err build_hashes(rdev *d)
     return SB_OK;
 }
 
-sb_err sb_replay_load(sb_replay **out, sb_dataset *ds, const sb_replay_opts *o, char *err,
+sb_err sb_player_load(sb_player **out, sb_dataset *ds, const sb_player_opts *o, char *err,
                       size_t err_len)
 {
     *out = NULL;
-    sb_replay *r = calloc(1, sizeof *r);
+    sb_player *r = calloc(1, sizeof *r);
     if (!r)
         return SB_ERR_NOMEM;
     sb_encode_schema schema;
@@ -231,26 +231,26 @@ sb_err sb_replay_load(sb_replay **out, sb_dataset *ds, const sb_replay_opts *o, 
     *out = r;
     return SB_OK;
 fail:
-    sb_replay_free(r);
+    sb_player_free(r);
     return rc;
 }
 
-unsigned sb_replay_devices(const sb_replay *r)
+unsigned sb_player_devices(const sb_player *r)
 {
     return r->n;
 }
 
-const char *sb_replay_device(const sb_replay *r, unsigned k)
+const char *sb_player_device(const sb_player *r, unsigned k)
 {
     return k < r->n ? r->d[k].id : "";
 }
 
-uint64_t sb_replay_count(const sb_replay *r, unsigned k)
+uint64_t sb_player_count(const sb_player *r, unsigned k)
 {
     return k < r->n ? r->d[k].n : 0;
 }
 
-const uint8_t *sb_replay_payload(const sb_replay *r, unsigned k, uint64_t n, size_t *len,
+const uint8_t *sb_player_payload(const sb_player *r, unsigned k, uint64_t n, size_t *len,
                                  uint64_t *t_ns)
 {
     if (k >= r->n || n >= r->d[k].n)
@@ -262,7 +262,7 @@ const uint8_t *sb_replay_payload(const sb_replay *r, unsigned k, uint64_t n, siz
     return d->arena + d->off[n];
 }
 
-int sb_replay_contains(const sb_replay *r, unsigned k, const uint8_t *p, size_t len)
+int sb_player_contains(const sb_player *r, unsigned k, const uint8_t *p, size_t len)
 {
     if (k >= r->n || !r->d[k].hashes)
         return 0;
@@ -277,14 +277,14 @@ int sb_replay_contains(const sb_replay *r, unsigned k, const uint8_t *p, size_t 
     return 0;
 }
 
-void sb_replay_get_stats(const sb_replay *r, sb_replay_stats *st)
+void sb_player_get_stats(const sb_player *r, sb_player_stats *st)
 {
     *st = r->st;
     if (!st->records)
         st->min_len = 0;
 }
 
-void sb_replay_free(sb_replay *r)
+void sb_player_free(sb_player *r)
 {
     if (!r)
         return;
