@@ -11,6 +11,7 @@
 
 #include "ciphers/cipher.h"
 #include "cli/cli.h"
+#include "common/stats.h"
 #include "common/util.h"
 
 static int run(int argc, char **argv);
@@ -39,20 +40,6 @@ const sb_command sb_cmd_speed = {
 #define AAD_BYTES 34 /* header + a "sealbench/dev-0001/up" topic */
 #define MAX_SIZES 32
 #define MAX_SAMPLES 1001
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Linear interpolation between order statistics; v sorted. */
-static double quantile(const double *v, int n, double q)
-{
-    double pos = q * (n - 1);
-    int i = (int)pos;
-    return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[i];
-}
 
 typedef struct timing {
     double p25, p50, p75;
@@ -103,10 +90,11 @@ static sb_err measure(cell *x, sb_err (*op)(cell *), int samples, double sample_
                 return rc;
         ns[s] = (double)(sb_now_ns() - t0) / (double)iters;
     }
-    qsort(ns, (size_t)samples, sizeof ns[0], cmp_double);
-    t->p25 = quantile(ns, samples, 0.25);
-    t->p50 = quantile(ns, samples, 0.5);
-    t->p75 = quantile(ns, samples, 0.75);
+    sb_stats st; /* sorts ns */
+    sb_stats_of(ns, (size_t)samples, &st);
+    t->p25 = st.p25;
+    t->p50 = st.p50;
+    t->p75 = st.p75;
     return SB_OK;
 }
 

@@ -17,7 +17,7 @@
 
 #include "common/util.h"
 #include "experiments/results.h"
-#include "experiments/stats.h"
+#include "common/stats.h"
 #include "protocol/handshake.h"
 #include "transport/gateway.h"
 
@@ -230,23 +230,6 @@ static double jnum(json_t *o, const char *path)
     return json_is_number(o) ? json_number_value(o) : NAN;
 }
 
-typedef struct vec {
-    double *v;
-    size_t n, cap;
-} vec;
-
-static void vpush(vec *x, double d)
-{
-    if (x->n == x->cap) {
-        size_t nc = x->cap ? 2 * x->cap : 1024;
-        double *nv = realloc(x->v, nc * sizeof *nv);
-        if (!nv)
-            return;
-        x->v = nv;
-        x->cap = nc;
-    }
-    x->v[x->n++] = d;
-}
 
 /* Split one CSV line of numbers in place; empty fields become NaN. */
 static int fields(char *line, double *f, int max)
@@ -266,7 +249,7 @@ static int fields(char *line, double *f, int max)
 }
 
 typedef struct sample_sums {
-    vec seal, open, e2e, rtt;
+    sb_samples seal, open, e2e, rtt;
     uint64_t sent, received, duplicated;
     double pt_bytes, wire_bytes, t_first, t_last, pt_received;
 } sample_sums;
@@ -289,7 +272,8 @@ static int read_device_samples(const char *path, sample_sums *s, char *err, size
         snprintf(err, err_len, "%.300s: not a device samples file", path);
         return -1;
     }
-    while (fgets(line, sizeof line, fp)) {
+    int oom = 0;
+    while (!oom && fgets(line, sizeof line, fp)) {
         char *comma = strchr(line, ','); /* skip the device id */
         if (!comma || fields(comma + 1, f, 12) != 12)
             continue;
@@ -298,7 +282,7 @@ static int read_device_samples(const char *path, sample_sums *s, char *err, size
         s->sent++;
         s->pt_bytes += f[4];
         s->wire_bytes += f[5];
-        vpush(&s->seal, f[7]);
+        oom |= sb_samples_add(&s->seal, f[7]) != SB_OK;
         if (s->t_first > f[6])
             s->t_first = f[6];
         if (f[11] >= 1) {
@@ -306,40 +290,50 @@ static int read_device_samples(const char *path, sample_sums *s, char *err, size
             s->pt_received += f[4];
             if (f[11] > 1)
                 s->duplicated++;
-            vpush(&s->open, f[8]);
-            vpush(&s->e2e, f[9]);
+            oom |= sb_samples_add(&s->open, f[8]) != SB_OK;
+            oom |= sb_samples_add(&s->e2e, f[9]) != SB_OK;
             if (f[6] + f[9] > s->t_last)
                 s->t_last = f[6] + f[9];
         }
         if (isfinite(f[10]) && f[1] == 0) {
-            vpush(&s->rtt, f[10]);
+            oom |= sb_samples_add(&s->rtt, f[10]) != SB_OK;
             if (f[6] + f[10] > s->t_last)
                 s->t_last = f[6] + f[10];
         }
     }
     fclose(fp);
+    if (oom) {
+        snprintf(err, err_len, "%.300s: out of memory for its samples: no statistic of a part "
+                 "of them is written", path);
+        return -1;
+    }
     return 0;
 }
 
 /* Gateway rows (split): device,epoch,seq,open_ns,t_open_end_ns. Every open, warm-up included:
- * the gateway cannot tell which messages were warm-up. */
-static void read_gateway_samples(const char *path, vec *open)
+ * the gateway cannot tell which messages were warm-up. A missing file leaves open as the
+ * device's; -1 only when its values cannot all be held. */
+static int read_gateway_samples(const char *path, sb_samples *open, char *err, size_t err_len)
 {
     FILE *fp = fopen(path, "r");
     if (!fp)
-        return;
+        return 0;
     char line[256];
     double f[4];
+    int oom = 0;
     if (fgets(line, sizeof line, fp))
-        while (fgets(line, sizeof line, fp)) {
+        while (!oom && fgets(line, sizeof line, fp)) {
             char *comma = strchr(line, ',');
             if (comma && fields(comma + 1, f, 4) == 4)
-                vpush(open, f[2]);
+                oom = sb_samples_add(open, f[2]) != SB_OK;
         }
     fclose(fp);
+    if (oom)
+        snprintf(err, err_len, "%.300s: out of memory for its samples", path);
+    return oom ? -1 : 0;
 }
 
-static void put_stats(json_t *row, const char *prefix, vec *x, double div, int p95, int max)
+static void put_stats(json_t *row, const char *prefix, sb_samples *x, double div, int p95, int max)
 {
     sb_stats st;
     sb_stats_of(x->v, x->n, &st);
@@ -461,10 +455,10 @@ static void from_samples(json_t *row, sample_sums *s, int split)
 
 static void sums_free(sample_sums *s)
 {
-    free(s->seal.v);
-    free(s->open.v);
-    free(s->e2e.v);
-    free(s->rtt.v);
+    sb_samples_free(&s->seal);
+    sb_samples_free(&s->open);
+    sb_samples_free(&s->e2e);
+    sb_samples_free(&s->rtt);
 }
 
 static double tv_s(struct timeval tv)
@@ -607,13 +601,13 @@ json_t *sb_cell_run(const sb_cell_env *env, const sb_cell *c, unsigned rep, unsi
     if (split)
         json_object_set(*output, "gateway", gj ? gj : json_null());
 
-    char why[600];
+    char why[600], samples_why[600] = "";
     sample_sums s = {0};
-    if (read_device_samples(samples, &s, why, sizeof why) == 0) {
-        if (split)
-            read_gateway_samples(gsamples, &s.open);
+    int samples_ok = read_device_samples(samples, &s, samples_why, sizeof samples_why) == 0 &&
+                     (!split || read_gateway_samples(gsamples, &s.open, samples_why,
+                                                     sizeof samples_why) == 0);
+    if (samples_ok)
         from_samples(row, &s, split);
-    }
     from_json(row, c, device, gateway, json_object_get(dj, "counters"),
               json_object_get(dj, "process"));
     sums_free(&s);
@@ -636,6 +630,8 @@ json_t *sb_cell_run(const sb_cell_env *env, const sb_cell *c, unsigned rep, unsi
                  why[0] ? why : "no message");
     } else if (!dj) {
         fail(row, "no JSON from the %s process (see %s)", split ? "device" : "pair", out);
+    } else if (!samples_ok) { /* a row without its statistics must not pass for a measured one */
+        fail(row, "%s", samples_why);
     }
     json_decref(dj);
     json_decref(gj);

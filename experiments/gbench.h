@@ -3,7 +3,7 @@
  * Google Benchmark decides how many operations a repetition needs (at least min_time_s of
  * real time), repeats, and times with its own clock; this wrapper hands it C callbacks and
  * gives back every repetition's figures, not GB's aggregates, so that the statistics are
- * computed in one place (experiments/stats.h) like everywhere else in the suite. GB's console
+ * computed in one place (common/stats.h) like everywhere else in the suite. GB's console
  * output and command-line flags are kept out: nothing is printed, and no flag of the user's
  * command line reaches GB's parser.
  *

@@ -2,7 +2,7 @@
  * Benchmark drives through experiments/gbench.h, and the CSV and samples files.
  *
  * Leans on the cipher interface for the AEAD and key-exchange cases, on protocol/handshake.h
- * and protocol/session.h for the handshake cases, on experiments/stats.h for the statistics
+ * and protocol/session.h for the handshake cases, on common/stats.h for the statistics
  * and on experiments/results.h for atomic file writes. */
 #include "experiments/micro.h"
 

@@ -31,7 +31,7 @@
 #include "experiments/config.h"
 #include "experiments/counters.h"
 #include "experiments/gbench.h"
-#include "experiments/stats.h"
+#include "common/stats.h"
 
 #define SB_MICRO_MAX_BYTES 65536 /* largest plaintext a seal/open/forge case takes */
 

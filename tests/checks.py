@@ -1,5 +1,5 @@
 """What the standard-library checkers (check_run.py, check_analysis.py) share: a counted check,
-a type-7 quantile recomputed independently of experiments/stats.c and of numpy, and a relative
+a type-7 quantile recomputed independently of common/stats.c and of numpy, and a relative
 comparison. They end with "checks: N passed, N failed", which the shell tests add up."""
 
 counts = {"passed": 0, "failed": 0}

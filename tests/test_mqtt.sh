@@ -336,8 +336,13 @@ poison() {
     gp=$!
     started $gp
     for _ in $(seq 100); do grep -q 'gateway: ready' "$P/gw.err" && break; kill -0 $gp 2>/dev/null || break; sleep 0.1; done
+    # Under SANITIZE=1, leak checking is off for this one process: Paho's MQTTAsync_destroy
+    # leaks the topic and payload of publishes still queued on a disconnected handle (it NULLs
+    # them, MQTTAsync_NULLPublishCommands, as if they were stored publications), and the client
+    # a rebuild destroys has such publishes by construction. Every other process keeps it on.
     (
         t0=$(now_ms)
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
         timeout -k 5 60 "$BIN" device --broker "tcp://127.0.0.1:$pport" --keys "$K" --devices 1 --qos 1 \
             --persistent --rate 1000 --count 10000 >"$P/dev.json" 2>"$P/dev.err"
         echo "$? $(($(now_ms) - t0))" >"$P/dev.rc"

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/stats.h"
 #include "common/util.h"
 #include "protocol/handshake.h"
 #include "protocol/session.h"
@@ -37,11 +38,6 @@ typedef struct rtt_slot {
     uint64_t seq;
     uint64_t t_ns; /* 0: empty */
 } rtt_slot;
-
-typedef struct samples {
-    uint64_t *v;
-    size_t n, cap;
-} samples;
 
 typedef struct dv {
     struct sb_fleet *f;
@@ -72,7 +68,7 @@ typedef struct dv {
     uint64_t echo_rejected[SB_REASONS];
     rtt_slot *ring;
     uint64_t ring_mask;
-    samples rtt, hs_lat, rk_lat; /* first handshakes and rekeys apart: they cost differently */
+    sb_samples rtt, hs_lat, rk_lat; /* ns; first handshakes and rekeys apart: they cost differently */
     char fatal[400];
 } dv;
 
@@ -118,17 +114,12 @@ static long status_kb(const char *field)
     return kb;
 }
 
-static void push(samples *s, uint64_t v)
+/* A latency of d, in ns. One that cannot be stored fails the device (a statistic over what
+ * happened to fit in memory would not be the one its label names). */
+static void push(dv *d, sb_samples *s, uint64_t ns)
 {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? 2 * s->cap : 256;
-        uint64_t *nv = realloc(s->v, nc * sizeof *nv);
-        if (!nv)
-            return;
-        s->v = nv;
-        s->cap = nc;
-    }
-    s->v[s->n++] = v;
+    if (sb_samples_add(s, (double)ns) != SB_OK && !d->fatal[0])
+        snprintf(d->fatal, sizeof d->fatal, "%s: out of memory for a latency sample", d->id);
 }
 
 static void wake(sb_fleet *f)
@@ -267,7 +258,7 @@ static void on_accept(dv *d, const uint8_t *p, size_t len)
         snprintf(d->fatal, sizeof d->fatal, "%s: cannot install keys: %s", d->id, sb_err_str(rc));
         return;
     }
-    push(d->ready ? &d->rk_lat : &d->hs_lat, now - d->hs_sent_ns);
+    push(d, d->ready ? &d->rk_lat : &d->hs_lat, now - d->hs_sent_ns);
     if (d->ready)
         d->rekeys++;
     else
@@ -311,7 +302,7 @@ static void on_echo(dv *d, const uint8_t *p, size_t len)
     uint64_t up_seq = sb_get_u64be(pt + 4);
     rtt_slot *sl = &d->ring[up_seq & d->ring_mask];
     if (sl->t_ns && sl->epoch == up_epoch && sl->seq == up_seq) {
-        push(&d->rtt, now - sl->t_ns);
+        push(d, &d->rtt, now - sl->t_ns);
         sb_trace_echoed(d->f->cfg.trace, d->idx, up_epoch, up_seq, now - sl->t_ns);
         sl->t_ns = 0;
     } else {
@@ -807,40 +798,26 @@ uint64_t sb_fleet_sent(sb_fleet *f)
     return n;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* count, mean and percentiles of ns samples, in the unit given by div and suffix. */
-static json_t *stats_json(samples *s, double div, const char *unit)
+/* Count, mean and quantiles of ns samples (common/stats.h: type 7, like every number of the
+ * suite), in the unit given by div and suffix. Sorts s. */
+static json_t *stats_json(sb_samples *s, double div, const char *unit)
 {
     json_t *o = json_object();
     char key[32];
     json_object_set_new(o, "count", json_integer((json_int_t)s->n));
     if (!s->n)
         return o;
-    qsort(s->v, s->n, sizeof *s->v, cmp_u64);
-    double sum = 0;
-    for (size_t i = 0; i < s->n; i++)
-        sum += (double)s->v[i];
+    sb_stats st;
+    sb_stats_of(s->v, s->n, &st);
     static const struct { const char *name; double q; } qs[] = {
         {"min", 0}, {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}, {"max", 1}};
     snprintf(key, sizeof key, "mean_%s", unit);
-    json_object_set_new(o, key, json_real(sum / (double)s->n / div));
+    json_object_set_new(o, key, json_real(st.mean / div));
     for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
-        size_t k = (size_t)(qs[i].q * (double)(s->n - 1) + 0.5); /* nearest rank */
         snprintf(key, sizeof key, "%s_%s", qs[i].name, unit);
-        json_object_set_new(o, key, json_real((double)s->v[k] / div));
+        json_object_set_new(o, key, json_real(sb_quantile(s->v, s->n, qs[i].q) / div));
     }
     return o;
-}
-
-static void merge(samples *all, const samples *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        push(all, s->v[i]);
 }
 
 json_t *sb_fleet_json(sb_fleet *f)
@@ -850,7 +827,8 @@ json_t *sb_fleet_json(sb_fleet *f)
     uint64_t pt_bytes = 0, wire_bytes = 0;
     uint64_t erej[SB_REASONS] = {0};
     unsigned failed = 0, ready = 0;
-    samples rtt = {0}, hsl = {0}, rkl = {0};
+    sb_samples rtt = {0}, hsl = {0}, rkl = {0};
+    int merged = 1;
     json_t *errors = json_array();
     for (unsigned i = 0; i < f->n; i++) {
         dv *d = &f->d[i];
@@ -868,15 +846,20 @@ json_t *sb_fleet_json(sb_fleet *f)
         ready += d->ready;
         for (int r = 0; r < SB_REASONS; r++)
             erej[r] += d->echo_rejected[r];
-        merge(&rtt, &d->rtt);
-        merge(&hsl, &d->hs_lat);
-        merge(&rkl, &d->rk_lat);
+        merged &= sb_samples_merge(&rtt, &d->rtt) == SB_OK &&
+                  sb_samples_merge(&hsl, &d->hs_lat) == SB_OK &&
+                  sb_samples_merge(&rkl, &d->rk_lat) == SB_OK;
         if (d->fatal[0]) {
             failed++;
             if (json_array_size(errors) < 10)
                 json_array_append_new(errors, json_string(d->fatal));
         }
         pthread_mutex_unlock(&d->mu);
+    }
+    if (!merged) { /* the fleet's latencies would be a part of them: fail instead */
+        failed = failed ? failed : 1;
+        json_array_append_new(errors, json_string("out of memory merging the devices' latency "
+                                                  "samples"));
     }
     json_t *o = json_object();
     json_object_set_new(o, "role", json_string("device"));
@@ -946,9 +929,9 @@ json_t *sb_fleet_json(sb_fleet *f)
     json_object_set_new(o, "rss", mem);
     json_object_set_new(o, "interrupted", json_boolean(f->stopped));
     json_object_set_new(o, "errors", errors);
-    free(rtt.v);
-    free(hsl.v);
-    free(rkl.v);
+    sb_samples_free(&rtt);
+    sb_samples_free(&hsl);
+    sb_samples_free(&rkl);
     return o;
 }
 
@@ -979,9 +962,9 @@ void sb_fleet_free(sb_fleet *f)
         free(d->t_down);
         free(d->ring);
         free(d->marks);
-        free(d->rtt.v);
-        free(d->hs_lat.v);
-        free(d->rk_lat.v);
+        sb_samples_free(&d->rtt);
+        sb_samples_free(&d->hs_lat);
+        sb_samples_free(&d->rk_lat);
         pthread_mutex_destroy(&d->mu);
         sb_wipe(d, sizeof *d);
     }

@@ -1,4 +1,4 @@
-"""The statistics behind every table: type-7 quantiles (as experiments/stats.c computes them),
+"""The statistics behind every table: type-7 quantiles (as common/stats.c computes them),
 a percentile bootstrap for medians, Mann-Whitney U with its rank-biserial effect size, and the
 coefficient of variation that flags a noisy measurement.
 

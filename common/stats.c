@@ -1,8 +1,36 @@
-/* Order statistics (experiments/stats.h). */
-#include "experiments/stats.h"
+/* Order statistics (common/stats.h). */
+#include "common/stats.h"
 
 #include <math.h>
 #include <stdlib.h>
+
+sb_err sb_samples_add(sb_samples *s, double x)
+{
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? 2 * s->cap : 256;
+        double *nv = realloc(s->v, nc * sizeof *nv);
+        if (!nv)
+            return SB_ERR_NOMEM;
+        s->v = nv;
+        s->cap = nc;
+    }
+    s->v[s->n++] = x;
+    return SB_OK;
+}
+
+sb_err sb_samples_merge(sb_samples *to, const sb_samples *from)
+{
+    for (size_t i = 0; i < from->n; i++)
+        if (sb_samples_add(to, from->v[i]) != SB_OK)
+            return SB_ERR_NOMEM;
+    return SB_OK;
+}
+
+void sb_samples_free(sb_samples *s)
+{
+    free(s->v);
+    *s = (sb_samples){0};
+}
 
 static int cmp_double(const void *a, const void *b)
 {
