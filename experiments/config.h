@@ -54,7 +54,7 @@ typedef struct sb_cell {
     sb_topology topology;
     uint64_t messages;       /* measured messages per device (a dataset may have fewer) */
     uint64_t warmup;         /* per device, sent before the measured ones */
-    double estimate_s;       /* rough wall time of one repetition (model in config.c) */
+    double estimate_s;       /* rough wall time of one repetition (model in plan.c) */
 } sb_cell;
 
 /* A cell a backend cannot run: "sodium lacks suite aes-128-gcm: libsodium has no AES-128-GCM". */

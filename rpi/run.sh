@@ -142,7 +142,7 @@ device_summary() {
     python3 - "$1" <<'PY'
 import csv, glob, json, math, os, sys
 out = sys.argv[1]
-def q(xs, p):  # type 7, as experiments/stats.c
+def q(xs, p):  # type 7, as common/stats.c
     if not xs:
         return ""
     xs = sorted(xs)

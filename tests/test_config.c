@@ -1,8 +1,8 @@
-/* Experiment configs (experiments/config.c): a full config expanded into exact cells, the
- * built-in defaults, `all`, libinih's quirks as this parser sees them (continuation lines,
- * inline comments, BOM, CRLF), and a table of bad configs, each with the exact start of its
- * message: file, line, key. Fixtures are written to a fresh temporary folder so that the line
- * numbers are those of the text in this file. */
+/* Experiment configs (experiments/config.c, config_payload.c, plan.c): a full config expanded into
+ * exact cells, the built-in defaults, `all`, libinih's quirks as this parser sees them
+ * (continuation lines, inline comments, BOM, CRLF), and a table of bad configs, each with the
+ * exact start of its message: file, line, key. Fixtures are written to a fresh temporary folder so
+ * that the line numbers are those of the text in this file. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>

@@ -1,11 +1,10 @@
-/* The run manifest (experiments/manifest.c): known SHA-256 values of a config and of datasets
- * written here (expected digests from sha256sum and FIPS 180-2, not from the library under
- * test), the document's shape and its one rule (a null always has a "<key>_why"), the facts
- * that can be checked against the machine, SEALBENCH_EMULATED, the end of a run, and a
- * missing dataset. Where qemu-user for this architecture is installed, the binary also runs
- * itself under it to see the emulation detected without any help from the environment.
- *
- * `test_manifest --print` prints the manifest of this machine. */
+/* The run manifest (experiments/manifest.c, libraries.c, host.c): known SHA-256 values of a config
+ * and of datasets written here (expected digests from sha256sum and FIPS 180-2, not from the
+ * library under test), the document's shape and its one rule (a null always has a "<key>_why"),
+ * the facts that can be checked against the machine, SEALBENCH_EMULATED, the end of a run, and a
+ * missing dataset. Where qemu-user for this architecture is installed, the binary also runs itself
+ * under it to see the emulation detected without any help from the environment. `test_manifest
+ * --print` prints the manifest of this machine. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
