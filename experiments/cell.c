@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/proc.h"
 #include "common/util.h"
 #include "experiments/results.h"
 #include "common/stats.h"
@@ -111,69 +112,38 @@ static void device_args(argv_b *a, const sb_cell *c, const char *samples)
 
 /* ---- children ------------------------------------------------------------------------------ */
 
-typedef struct child {
-    pid_t pid;
-    int status;
-    struct rusage ru;
-    int done;
-} child;
-
-/* The argv is made before fork: the child of a threaded process only opens, dups and execs. */
-static pid_t spawn(const sb_self *self, argv_b *a, const char *out_path, const char *log_path)
+/* Start one role: its argv made before, its stdout to out_path (its JSON) and its stderr to
+ * the cell's log. The pid is -1 when it cannot be started, with the reason in the log. */
+static void spawn(sb_proc *k, const sb_self *self, argv_b *a, const char *out_path,
+                  const char *log_path)
 {
     a->v[a->n] = NULL;
     const char *path = NULL;
     char **argv = sb_self_argv(self, a->v, &path);
-    if (!argv)
-        return -1;
-    pid_t pid = fork();
-    if (pid != 0) {
-        free(argv);
-        return pid;
+    char err[512] = "out of memory";
+    sb_proc_spec spec = {.path = path, .argv = argv, .in = SB_IO_INHERIT, .out = SB_IO_TRUNCATE,
+                         .out_path = out_path, .err = SB_IO_APPEND, .err_path = log_path};
+    if (!argv || sb_proc_spawn(k, &spec, err, sizeof err) != SB_OK) {
+        k->pid = -1;
+        FILE *fp = fopen(log_path, "a");
+        if (fp) {
+            fprintf(fp, "%s\n", err);
+            fclose(fp);
+        }
     }
-    int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-    if (out < 0 || log < 0 || dup2(out, 1) < 0 || dup2(log, 2) < 0)
-        _exit(126);
-    execv(path, argv);
-    dprintf(2, "cannot run %s: %s\n", path, strerror(errno));
-    _exit(127);
+    free(argv);
 }
 
 /* Wait for k, giving up at deadline (then SIGTERM, and SIGKILL 5 s later) or when *stop is set
  * (SIGINT, so that the child still prints what it measured). 0: exited; -1: timed out or
  * stopped. */
-static int reap(child *k, uint64_t deadline_ns, volatile sig_atomic_t *stop)
+static int reap(sb_proc *k, uint64_t deadline_ns, volatile sig_atomic_t *stop)
 {
-    int signalled = 0;
-    uint64_t kill_at = 0;
-    while (!k->done) {
-        pid_t r = wait4(k->pid, &k->status, WNOHANG, &k->ru);
-        if (r == k->pid) {
-            k->done = 1;
-            break;
-        }
-        if (r < 0 && errno != EINTR) {
-            k->done = 1;
-            k->status = -1;
-            break;
-        }
-        uint64_t now = sb_now_ns();
-        if (!signalled && ((stop && *stop) || now > deadline_ns)) {
-            kill(k->pid, stop && *stop ? SIGINT : SIGTERM);
-            signalled = 1;
-            kill_at = now + UINT64_C(5000000000);
-        } else if (signalled && now > kill_at) {
-            kill(k->pid, SIGKILL);
-            kill_at = UINT64_MAX;
-        }
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    return signalled ? -1 : 0;
+    sb_proc_wait_opts w = {.deadline_ns = deadline_ns, .term_sig = SIGTERM, .stop = stop,
+                           .stop_sig = SIGINT, .grace_s = 5.0};
+    return sb_proc_wait(k, &w) == SB_PROC_EXITED ? 0 : -1;
 }
 
-/* The last non-empty line of a log, for the error column. */
 /* The child's last words. qemu-user's own "uncaught target signal" line comes after what the
  * program said before it died (glibc's "double free", say), so that earlier line is kept and
  * qemu's is appended. */
@@ -479,7 +449,7 @@ static void fail(json_t *row, const char *fmt, ...)
 }
 
 /* Wait until the gateway says it is subscribed (its stderr line), at most 15 s. */
-static int gateway_ready(const char *log, child *gw)
+static int gateway_ready(const char *log, sb_proc *gw)
 {
     for (int i = 0; i < 750; i++) {
         FILE *fp = fopen(log, "r");
@@ -492,10 +462,8 @@ static int gateway_ready(const char *log, child *gw)
             fclose(fp);
         if (ready)
             return 1;
-        if (waitpid(gw->pid, &gw->status, WNOHANG) == gw->pid) {
-            gw->done = 1;
+        if (sb_proc_poll(gw))
             return 0;
-        }
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -529,7 +497,7 @@ json_t *sb_cell_run(const sb_cell_env *env, const sb_cell *c, unsigned rep, unsi
     uint64_t t0 = sb_now_ns();
     uint64_t deadline = t0 + (uint64_t)(limit_s * 1e9);
     argv_b a = {0}, g = {0};
-    child dev = {0}, gw = {0};
+    sb_proc dev = {.pid = -1, .out_fd = -1}, gw = {.pid = -1, .out_fd = -1};
     int split = c->topology == SB_TOPO_SPLIT;
     int timed_out = 0;
 
@@ -538,7 +506,7 @@ json_t *sb_cell_run(const sb_cell_env *env, const sb_cell *c, unsigned rep, unsi
         add(&a, "pair");
         common_args(&a, env, c, order);
         device_args(&a, c, samples);
-        dev.pid = spawn(env->self, &a, out, log);
+        spawn(&dev, env->self, &a, out, log);
     } else {
         add(&g, "sealbench");
         add(&g, "gateway");
@@ -552,21 +520,20 @@ json_t *sb_cell_run(const sb_cell_env *env, const sb_cell *c, unsigned rep, unsi
         add(&g, "%s", c->group->name);
         add(&g, "--samples");
         add(&g, "%s", gsamples);
-        gw.pid = spawn(env->self, &g, gout, log);
+        spawn(&gw, env->self, &g, gout, log);
         if (gw.pid > 0 && gateway_ready(log, &gw)) {
             add(&a, "sealbench");
             add(&a, "device");
             common_args(&a, env, c, order);
             device_args(&a, c, samples);
             add(&a, "--echo");
-            dev.pid = spawn(env->self, &a, out, log);
+            spawn(&dev, env->self, &a, out, log);
         }
     }
     if (dev.pid > 0 && reap(&dev, deadline, env->stop) < 0)
         timed_out = 1;
     if (split && gw.pid > 0) {
-        if (!gw.done)
-            kill(gw.pid, SIGINT); /* it prints its JSON and its samples, then exits */
+        sb_proc_signal(&gw, SIGINT); /* it prints its JSON and its samples, then exits */
         reap(&gw, sb_now_ns() + UINT64_C(20000000000), NULL);
     }
     double wall = (double)(sb_now_ns() - t0) / 1e9;

@@ -5,8 +5,9 @@
  *
  * Leans on jansson for the document, on the first registered cipher backend for SHA-256, on
  * procfs and sysfs for the machine, and on a few external tools when they exist (git,
- * dpkg-query, systemd-detect-virt, vcgencmd), run with posix_spawn, stderr silenced and a time
- * limit, so that a missing or hanging tool costs a null and a reason, never the run.
+ * dpkg-query, systemd-detect-virt, vcgencmd), run through common/proc.h with stderr silenced
+ * and a time limit, so that a missing or hanging tool costs a null and a reason, never the
+ * run.
  *
  * The one rule of the document: every field is present. A fact that cannot be known is null,
  * and a sibling "<field>_why" says why. Nothing is filled in by assumption. */

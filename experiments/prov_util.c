@@ -19,9 +19,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "common/proc.h"
 #include "common/util.h"
-
-extern char **environ;
 
 /* ---- Small helpers ----------------------------------------------------------------------------- */
 
@@ -140,135 +139,49 @@ json_t *sb_prov_int_or_null(const char *text)
 
 /* ---- External tools --------------------------------------------------------------------------- */
 
-
 /* Run argv[0] (found in PATH) with stdin and stderr on /dev/null, its stdout (trimmed, at most
- * cap - 1 bytes) into out. SB_TOOL_RAN sets *exit_code. A tool that runs past timeout_s is
- * killed: a provenance record is not worth a hung run. posix_spawn rather than fork because
- * the caller may already have threads (Paho's) and the child must do nothing but exec. */
+ * cap - 1 bytes) into out, through common/proc.h. SB_TOOL_RAN sets *exit_code. A tool that
+ * runs past timeout_s is killed with its process group: a provenance record is not worth a
+ * hung run. */
 sb_tool_result sb_prov_tool_run(const char *const argv[], const char *extra_env, double timeout_s,
-                            char *out, size_t cap, int *exit_code, char *why, size_t why_len)
+                                char *out, size_t cap, int *exit_code, char *why, size_t why_len)
 {
-    sb_tool_result result = SB_TOOL_FAILED;
-    int fds[2] = {-1, -1};
-    char **envp = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    int fa_ready = 0, attr_ready = 0;
-    pid_t pid = -1;
-    size_t len = 0;
-
     out[0] = '\0';
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-        sb_prov_fmt(why, why_len, "pipe: %s", strerror(errno));
-        goto exit;
-    }
-    size_t n_env = 0;
-    while (environ && environ[n_env])
-        n_env++;
-    envp = calloc(n_env + 2, sizeof *envp);
-    if (!envp) {
-        sb_prov_fmt(why, why_len, "out of memory");
-        goto exit;
-    }
-    for (size_t i = 0; i < n_env; i++)
-        envp[i] = environ[i];
-    if (extra_env)
-        envp[n_env] = (char *)extra_env;
-
-    if (posix_spawn_file_actions_init(&fa) != 0) {
-        sb_prov_fmt(why, why_len, "posix_spawn_file_actions_init failed");
-        goto exit;
-    }
-    fa_ready = 1;
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     /* A process group of its own, so that a timeout kills what the tool started too (a
      * wrapper script's children would otherwise live on). */
-    if (posix_spawnattr_init(&attr) != 0) {
-        sb_prov_fmt(why, why_len, "posix_spawnattr_init failed");
-        goto exit;
+    sb_proc_spec spec = {.argv = (char *const *)argv, .extra_env = extra_env, .in = SB_IO_NULL,
+                         .out = SB_IO_PIPE, .err = SB_IO_NULL, .new_group = 1};
+    sb_proc p;
+    char err[256];
+    sb_err rc = sb_proc_spawn(&p, &spec, err, sizeof err);
+    if (rc != SB_OK) {
+        sb_prov_fmt(why, why_len, "%s", err);
+        return p.pid < 0 && strstr(err, "not found") ? SB_TOOL_MISSING : SB_TOOL_FAILED;
     }
-    attr_ready = 1;
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attr, 0);
-    int rc = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, envp);
-    close(fds[1]);
-    fds[1] = -1;
-    if (rc != 0) {
-        pid = -1;
-        result = rc == ENOENT ? SB_TOOL_MISSING : SB_TOOL_FAILED;
-        sb_prov_fmt(why, why_len, "%s %s", argv[0], rc == ENOENT ? "not found" : strerror(rc));
-        goto exit;
-    }
-
-    uint64_t deadline = sb_now_ns() + (uint64_t)(timeout_s * 1e9);
-    int timed_out = 0;
-    for (;;) {
-        uint64_t now = sb_now_ns();
-        if (now >= deadline) {
-            timed_out = 1;
-            break;
-        }
-        struct pollfd p = {.fd = fds[0], .events = POLLIN};
-        int ms = (int)((deadline - now) / 1000000u) + 1;
-        int pr = poll(&p, 1, ms);
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr <= 0)
-            continue; /* the deadline check above ends the loop */
-        char chunk[512];
-        ssize_t n = read(fds[0], chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        /* Keep reading past cap so that a chatty tool never blocks on a full pipe. */
-        size_t keep = cap - 1 - len < (size_t)n ? cap - 1 - len : (size_t)n;
-        memcpy(out + len, chunk, keep);
-        len += keep;
-    }
-    out[len] = '\0';
-    if (timed_out)
-        kill(-pid, SIGKILL);
-    int status = 0;
-    pid_t w;
-    do
-        w = waitpid(pid, &status, 0);
-    while (w < 0 && errno == EINTR);
-    if (w < 0) {
-        sb_prov_fmt(why, why_len, "%s: waitpid: %s", argv[0], strerror(errno));
-        goto exit;
-    }
-    if (timed_out) {
+    sb_proc_wait_opts w = {.deadline_ns = sb_now_ns() + (uint64_t)(timeout_s * 1e9),
+                           .term_sig = SIGKILL, .out = out, .cap = cap};
+    sb_proc_end end = sb_proc_wait(&p, &w);
+    if (end == SB_PROC_TIMED_OUT) {
         sb_prov_fmt(why, why_len, "%s did not finish in %.0f s", argv[0], timeout_s);
-        goto exit;
+        return SB_TOOL_FAILED;
     }
-    if (!WIFEXITED(status)) {
-        sb_prov_fmt(why, why_len, "%s died of signal %d", argv[0], WTERMSIG(status));
-        goto exit;
+    if (p.status == -1) {
+        sb_prov_fmt(why, why_len, "%s: lost track of it (wait4 failed)", argv[0]);
+        return SB_TOOL_FAILED;
     }
-    *exit_code = WEXITSTATUS(status);
+    if (!WIFEXITED(p.status)) {
+        sb_prov_fmt(why, why_len, "%s died of signal %d", argv[0], WTERMSIG(p.status));
+        return SB_TOOL_FAILED;
+    }
+    *exit_code = WEXITSTATUS(p.status);
     char *t = sb_trim(out);
     memmove(out, t, strlen(t) + 1);
-    result = SB_TOOL_RAN;
     /* posix_spawn reports a failed exec as ENOENT above, except under qemu-user, whose
      * emulated clone cannot hand the error back: the child exits 127, as a shell does for a
      * command it cannot find. */
     if (*exit_code == 127 && !out[0]) {
-        result = SB_TOOL_MISSING;
         sb_prov_fmt(why, why_len, "%s not found (exit 127, nothing printed)", argv[0]);
+        return SB_TOOL_MISSING;
     }
-
-exit:
-    if (fa_ready)
-        posix_spawn_file_actions_destroy(&fa);
-    if (attr_ready)
-        posix_spawnattr_destroy(&attr);
-    if (fds[0] >= 0)
-        close(fds[0]);
-    if (fds[1] >= 0)
-        close(fds[1]);
-    free(envp);
-    return result;
+    return SB_TOOL_RAN;
 }

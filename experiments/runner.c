@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/proc.h"
 #include "common/util.h"
 #include "experiments/cell.h"
 #include "experiments/config.h"
@@ -210,20 +211,19 @@ static int run_micro(const sb_plan *p, const sb_self *self, const char *dir)
                     "--out", csv, "--samples", sdir, NULL};
     const char *path = NULL;
     char **full = sb_self_argv(self, argv, &path);
-    pid_t pid = full ? fork() : -1;
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        if (fd >= 0)
-            dup2(fd, 2);
-        execv(path, full);
-        _exit(127);
-    }
+    sb_proc child = {.pid = -1};
+    char err[512] = "out of memory";
+    sb_proc_spec spec = {.path = path, .argv = full, .err = SB_IO_TRUNCATE, .err_path = log};
+    int started = full && sb_proc_spawn(&child, &spec, err, sizeof err) == SB_OK;
     free(full);
-    int st = 0;
-    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        if (g_stop)
-            kill(pid, SIGINT);
-    if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    if (started) { /* SIGINT passes on to it: it writes what it measured, then ends */
+        sb_proc_wait_opts w = {.stop = &g_stop, .stop_sig = SIGINT, .grace_s = 30};
+        sb_proc_wait(&child, &w);
+    } else {
+        fprintf(stderr, "microbenchmarks: %s\n", err);
+    }
+    int st = child.status;
+    if (!started || st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         fprintf(stderr, "microbenchmarks: failed (see %s)%s\n", log,
                 file_exists(csv) ? "; micro.csv has the cases that ran" : "");
         return -1;

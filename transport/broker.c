@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/proc.h"
 #include "common/util.h"
 #include "transport/broker.h"
 
@@ -351,46 +352,40 @@ static void reset_signals(void)
         signal(sigs[i], SIG_DFL);
 }
 
+/* The broker's pid, or what went wrong, reported to sealbench through the guardian's pipe. */
+#define BROKER_NOT_FOUND (-127)
+
 static void guardian(sb_broker *b, int lifeline, int report, const char *bin)
 {
     reset_signals();
-    pid_t m = fork();
-    if (m == 0) {
-        close(lifeline);
-        close(report);
-        int null = open("/dev/null", O_RDONLY);
-        int errf = open(b->stderr_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (null >= 0)
-            dup2(null, STDIN_FILENO);
-        if (errf >= 0) {
-            dup2(errf, STDOUT_FILENO);
-            dup2(errf, STDERR_FILENO);
-        }
-        if (null > STDERR_FILENO)
-            close(null);
-        if (errf > STDERR_FILENO)
-            close(errf);
-        execlp(bin, "mosquitto", "-c", b->conf_path, (char *)NULL);
-        _exit(127);
+    /* argv[0] "mosquitto" whichever binary runs (a path, or a name searched in PATH). */
+    char *argv[] = {(char *)(strchr(bin, '/') ? "mosquitto" : bin), (char *)"-c", b->conf_path,
+                    NULL};
+    sb_proc_spec spec = {.path = strchr(bin, '/') ? bin : NULL, .argv = argv, .in = SB_IO_NULL,
+                         .out = SB_IO_APPEND, .out_path = b->stderr_path, .err = SB_IO_APPEND,
+                         .err_path = b->stderr_path};
+    sb_proc m;
+    char err[256];
+    if (sb_proc_spawn(&m, &spec, err, sizeof err) != SB_OK) {
+        pid_t why = strstr(err, "not found") ? BROKER_NOT_FOUND : -1;
+        if (write(report, &why, sizeof why) != (ssize_t)sizeof why)
+            _exit(126);
+        _exit(why == BROKER_NOT_FOUND ? 127 : 126);
     }
-    if (m < 0 || write(report, &m, sizeof m) != (ssize_t)sizeof m)
+    if (write(report, &m.pid, sizeof m.pid) != (ssize_t)sizeof m.pid)
         _exit(126);
     close(report);
     for (;;) {
-        int status;
         struct pollfd pfd = {.fd = lifeline, .events = POLLIN};
-        if (waitpid(m, &status, WNOHANG) == m)
-            _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        if (sb_proc_poll(&m))
+            _exit(m.status == -1          ? 126
+                  : WIFEXITED(m.status) ? WEXITSTATUS(m.status)
+                                        : 128 + WTERMSIG(m.status));
         if (poll(&pfd, 1, 50) > 0) { /* EOF: sealbench is gone */
-            kill(m, SIGTERM);
-            int reaped = 0;
-            for (int i = 0; i < 100 && !(reaped = waitpid(m, &status, WNOHANG) == m); i++)
-                nanosleep(&(struct timespec){0, 50000000}, NULL);
-            /* Only a broker not yet reaped: its pid could otherwise belong to another process. */
-            if (!reaped) {
-                kill(m, SIGKILL);
-                waitpid(m, &status, 0);
-            }
+            /* SIGTERM, and SIGKILL 5 s later; never to a pid already reaped, which could
+             * belong to another process by then. */
+            sb_proc_wait_opts w = {.deadline_ns = 1, .term_sig = SIGTERM, .grace_s = 5.0};
+            sb_proc_wait(&m, &w);
             /* Nobody else is left to remove the private folder. */
             _exit(rm_private_dir(b->dir) == 0 ? 0 : 1);
         }
@@ -453,8 +448,14 @@ static int launch(sb_broker *b, char *err, size_t err_len)
     b->lifeline = life[1];
     b->pid = got == (ssize_t)sizeof m ? m : 0;
     if (b->pid <= 0) {
-        reap(b, SIGKILL, 1);
-        say(err, err_len, "cannot start the broker process");
+        waitpid(g, NULL, 0); /* the guardian ends at once: nothing was started */
+        close(b->lifeline);
+        b->lifeline = -1;
+        b->pid = b->guardian = 0;
+        if (got == (ssize_t)sizeof m && m == BROKER_NOT_FOUND)
+            say(err, err_len, "cannot run the broker %s (install the Debian package mosquitto, or set SEALBENCH_MOSQUITTO)", bin);
+        else
+            say(err, err_len, "cannot start the broker process");
         return -1;
     }
     track(b->pid);
