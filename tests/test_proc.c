@@ -99,7 +99,7 @@ static void check_stopping(void)
 {
     sb_proc p;
     /* A deadline: SIGTERM. */
-    CHECK(run_sh("sleep 30", &p, NULL), "spawn sleep");
+    CHECK(run_sh("exec sleep 30", &p, NULL), "spawn sleep");
     uint64_t t0 = sb_now_ns();
     sb_proc_wait_opts w = {.deadline_ns = t0 + 200000000, .grace_s = 5};
     CHECK(sb_proc_wait(&p, &w) == SB_PROC_TIMED_OUT, "timed out");
@@ -120,7 +120,7 @@ static void check_stopping(void)
 
     /* The stop flag: SIGINT. */
     volatile sig_atomic_t stop = 1;
-    CHECK(run_sh("sleep 30", &p, NULL), "spawn sleep");
+    CHECK(run_sh("exec sleep 30", &p, NULL), "spawn sleep");
     w = (sb_proc_wait_opts){.stop = &stop, .grace_s = 5};
     CHECK(sb_proc_wait(&p, &w) == SB_PROC_STOPPED, "stopped");
     CHECK(WIFSIGNALED(p.status) && WTERMSIG(p.status) == SIGINT, "ended by SIGINT: %d", p.status);
@@ -159,13 +159,13 @@ static void check_signal_defaults(void)
     sigaddset(&block, SIGINT);
     sigprocmask(SIG_BLOCK, &block, &saved);
     sb_proc p;
-    CHECK(run_sh("sleep 30", &p, NULL), "spawn with SIGTERM ignored here");
+    CHECK(run_sh("exec sleep 30", &p, NULL), "spawn with SIGTERM ignored here");
     sb_proc_wait_opts w = {.deadline_ns = sb_now_ns() + 100000000, .grace_s = 5};
     sb_proc_wait(&p, &w);
     CHECK(WIFSIGNALED(p.status) && WTERMSIG(p.status) == SIGTERM,
           "the child still ends on SIGTERM: %d", p.status);
     volatile sig_atomic_t stop = 1;
-    CHECK(run_sh("sleep 30", &p, NULL), "spawn with SIGINT blocked here");
+    CHECK(run_sh("exec sleep 30", &p, NULL), "spawn with SIGINT blocked here");
     w = (sb_proc_wait_opts){.stop = &stop, .grace_s = 5};
     sb_proc_wait(&p, &w);
     CHECK(WIFSIGNALED(p.status) && WTERMSIG(p.status) == SIGINT,
