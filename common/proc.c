@@ -104,9 +104,6 @@ exit:
             snprintf(err, err_len, "%s not found", prog);
         else
             snprintf(err, err_len, "cannot start %s: %s: %s", prog, what, strerror(rc));
-        if (fds[0] >= 0)
-            close(fds[0]);
-        fds[0] = -1;
     } else {
         out = SB_OK;
         p->out_fd = fds[0];
@@ -206,11 +203,11 @@ sb_proc_end sb_proc_wait(sb_proc *p, const sb_proc_wait_opts *o)
         if (nap_ms < 20)
             nap_ms *= 2;
     }
-    /* What the child wrote before it ended; a grandchild that keeps the pipe open does not
-     * hold the caller up. */
-    while (p->out_fd >= 0 && drain(p, 0, o->out, o->cap, &len) && len + 1 < o->cap) {
+    /* What the child wrote before it ended, as much as the pipe holds now: a grandchild that
+     * keeps the pipe open, or goes on writing, does not hold the caller up. */
+    for (int i = 0; i < 256 && p->out_fd >= 0; i++) {
         struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
-        if (poll(&pfd, 1, 0) <= 0)
+        if (poll(&pfd, 1, 0) <= 0 || !drain(p, 0, o->out, o->cap, &len))
             break;
     }
     if (p->out_fd >= 0) {

@@ -15,12 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/err.h"
 #include "common/proc.h"
+#include "common/stats.h"
 #include "common/util.h"
 #include "experiments/results.h"
-#include "common/stats.h"
 #include "protocol/handshake.h"
-#include "transport/gateway.h"
 
 #define MAX_ARGS 96
 
@@ -199,7 +199,6 @@ static double jnum(json_t *o, const char *path)
     }
     return json_is_number(o) ? json_number_value(o) : NAN;
 }
-
 
 /* Split one CSV line of numbers in place; empty fields become NaN. */
 static int fields(char *line, double *f, int max)

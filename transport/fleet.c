@@ -17,11 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/err.h"
 #include "common/stats.h"
 #include "common/util.h"
 #include "protocol/handshake.h"
 #include "protocol/session.h"
-#include "transport/gateway.h" /* reject reason names */
 #include "transport/payload.h"
 #include "transport/topics.h"
 #include "transport/trace.h"

@@ -55,7 +55,7 @@ struct sb_mqtt {
      * how many connections in a row the broker closed at once. */
     char *client_id, *cafile, *certfile, *keyfile;
     int persistent, keepalive_s;
-    unsigned pending[2];
+    atomic_uint pending[2]; /* atomic: counted on every publish and completion */
     struct timespec up_since;
     unsigned short_lives, rebuilds;
     int poisoned;
@@ -139,6 +139,17 @@ static int enter(struct link *l)
         m->active++;
     pthread_mutex_unlock(&m->mu);
     return ok;
+}
+
+/* Set *flag (m->closing, or a link's retired) under m->mu, so that no callback enters from
+ * now on, and wait for those already inside: their ctx may be freed or replaced after this. */
+static void shut_callbacks(sb_mqtt *m, int *flag)
+{
+    pthread_mutex_lock(&m->mu);
+    *flag = 1;
+    while (m->active > 0)
+        pthread_cond_wait(&m->cv, &m->mu);
+    pthread_mutex_unlock(&m->mu);
 }
 
 static void leave(sb_mqtt *m)
@@ -367,10 +378,8 @@ static void pub_done(struct pub_ctx *p, int ok)
     sb_mqtt *m = p->l->m;
     if (!enter(p->l))
         return;
-    pthread_mutex_lock(&m->mu);
-    if (m->pending[p->tag])
-        m->pending[p->tag]--;
-    pthread_mutex_unlock(&m->mu);
+    /* Only the current handle's completions get here (enter), and each was counted. */
+    atomic_fetch_sub(&m->pending[p->tag], 1);
     if (m->cb.on_published)
         m->cb.on_published(m->cb.ctx, p->tag, ok);
     leave(m);
@@ -462,11 +471,7 @@ static void free_handle(sb_mqtt *m)
         really_free(m);
         return;
     }
-    pthread_mutex_lock(&m->mu);
-    m->closing = 1;
-    while (m->active > 0) /* the caller's callbacks must be done before it frees their ctx */
-        pthread_cond_wait(&m->cv, &m->mu);
-    pthread_mutex_unlock(&m->mu);
+    shut_callbacks(m, &m->closing);
     MQTTAsync_destroy(&m->h);
     pthread_mutex_lock(&g_live_mu);
     m->next_dead = g_dead;
@@ -751,17 +756,12 @@ sb_err sb_mqtt_publish(sb_mqtt *m, const char *topic, const void *payload, size_
         ro.onSuccess = on_pub_ok;
         ro.onFailure = on_pub_fail;
         ro.context = &m->link->pub[tag];
-        pthread_mutex_lock(&m->mu);
-        m->pending[tag]++;
-        pthread_mutex_unlock(&m->mu);
+        atomic_fetch_add(&m->pending[tag], 1);
     }
     nodelay_if_due(m);
     int rc = MQTTAsync_send(m->h, topic, (int)len, payload, qos, 0, &ro);
-    if (rc != MQTTASYNC_SUCCESS && tag != SB_MQTT_SILENT) {
-        pthread_mutex_lock(&m->mu);
-        m->pending[tag]--; /* refused at once: no completion will come */
-        pthread_mutex_unlock(&m->mu);
-    }
+    if (rc != MQTTASYNC_SUCCESS && tag != SB_MQTT_SILENT)
+        atomic_fetch_sub(&m->pending[tag], 1); /* refused at once: no completion will come */
     pthread_rwlock_unlock(&m->hlock);
     return translate(rc);
 }
@@ -797,12 +797,8 @@ int sb_mqtt_is_connected(sb_mqtt *m)
  * and rebuilds are counted in the report. */
 static void rebuild(sb_mqtt *m)
 {
-    pthread_mutex_lock(&m->mu);
     struct link *old = m->link;
-    old->retired = 1; /* its callbacks return at once from now on */
-    while (m->active > 0)
-        pthread_cond_wait(&m->cv, &m->mu);
-    pthread_mutex_unlock(&m->mu);
+    shut_callbacks(m, &old->retired);
 
     pthread_rwlock_wrlock(&m->hlock);
     MQTTAsync_destroy(&m->h);
@@ -813,8 +809,8 @@ static void rebuild(sb_mqtt *m)
     m->link = NULL;
     client_destroyed();
     pthread_mutex_lock(&m->mu);
-    unsigned owed[2] = {m->pending[0], m->pending[1]};
-    m->pending[0] = m->pending[1] = 0;
+    /* No publisher (hlock) and no callback of the old handle (retired) can touch these now. */
+    unsigned owed[2] = {atomic_exchange(&m->pending[0], 0), atomic_exchange(&m->pending[1], 0)};
     m->connected = 0;
     m->poisoned = 0;
     m->short_lives = 0;
