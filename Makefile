@@ -42,7 +42,7 @@ Q := @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-LIB_SRCS := $(wildcard common/*.c ciphers/*.c protocol/*.c transport/*.c datasets/*.c experiments/*.c)
+LIB_SRCS := $(wildcard common/*.c ciphers/*.c protocol/*.c transport/*.c datasets/*.c roles/*.c experiments/*.c)
 LIB_CXX_SRCS := $(wildcard experiments/*.cc)
 CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)

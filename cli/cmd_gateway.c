@@ -5,11 +5,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/measure.h"
 #include "cli/role_opts.h"
-#include "common/util.h"
-#include "transport/broker.h"
-#include "transport/gateway.h"
+#include "roles/roles.h"
 
 static int run(int argc, char **argv);
 
@@ -43,6 +40,17 @@ const sb_command sb_cmd_gateway = {
 
 enum { OPT_EXPECT = OPT_ROLE_LAST + 1, OPT_DURATION, OPT_VERIFY, OPT_MAX_DEVICES };
 
+/* Subscribed: say so on stderr, the line scripts wait for. */
+static void ready(void *ctx, const sb_role_broker *b)
+{
+    const sb_gateway_spec *s = ctx;
+    if (b->is_private)
+        fprintf(stderr, "gateway: private broker %s (mosquitto %s)\n", b->uri, b->version);
+    fprintf(stderr, "gateway: ready on %s (prefix %s, auth %s, backend %s)\n", b->uri,
+            s->link.prefix, s->link.keys_path ? "psk" : "none", s->link.backend->name);
+    fflush(stderr);
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -54,10 +62,11 @@ static int run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0}};
     cli_role r;
+    sb_gateway_spec s;
     cli_role_init(&r, "gateway");
-    uint64_t expect = 0, max_devices = 0;
-    double duration = 0;
-    int verify = 0, c, code = -1, rc;
+    sb_gateway_spec_init(&s);
+    uint64_t max_devices = 0;
+    int c, code = -1, rc;
     while ((c = cli_getopt(&sb_cmd_gateway, argc, argv, "", longopts, &code)) != -1) {
         if (code >= 0)
             return code;
@@ -67,14 +76,14 @@ static int run(int argc, char **argv)
             return 2;
         switch (c) {
         case OPT_EXPECT:
-            if (cli_parse_u64("gateway", "--expect", optarg, 1, UINT64_MAX, &expect))
+            if (cli_parse_u64("gateway", "--expect", optarg, 1, UINT64_MAX, &s.expect))
                 return 2;
             break;
         case OPT_DURATION:
-            if (cli_parse_double("gateway", "--duration", optarg, 0.001, 1e7, &duration))
+            if (cli_parse_double("gateway", "--duration", optarg, 0.001, 1e7, &s.duration_s))
                 return 2;
             break;
-        case OPT_VERIFY: verify = 1; break;
+        case OPT_VERIFY: s.verify = 1; break;
         case OPT_MAX_DEVICES:
             if (cli_parse_u64("gateway", "--max-devices", optarg, 1, 10000000, &max_devices))
                 return 2;
@@ -85,58 +94,17 @@ static int run(int argc, char **argv)
         return cli_usage_error("gateway", "unexpected argument '%s'", argv[optind]);
     if ((rc = cli_role_finish(&r, 1)))
         return rc;
-
+    s.link = r.link;
+    s.policy = r.policy;
+    s.max_devices = (size_t)max_devices;
+    s.ready = ready;
+    s.ready_ctx = &s;
+    s.link.measured = cli_print_report;
+    s.link.measured_ctx = (void *)"gateway";
     volatile sig_atomic_t stop = 0;
-    sb_broker broker;
-    char err[512];
-    const char *uri;
-    int exit_code = 1;
-    sb_gateway *g = NULL;
-    sb_trace *trace = NULL;
-    if (cli_role_begin(&r, &stop, 0, &broker, &uri))
-        goto out;
-    if (!r.broker)
-        fprintf(stderr, "gateway: private broker %s (mosquitto %s)\n", uri, broker.version);
-    int tfail = 0;
-    trace = cli_trace_new(&r, NULL, 0, &tfail);
-    if (tfail)
-        goto out;
-    sb_gateway_config gc = cli_gateway_config(&r, uri);
-    gc.trace = trace;
-    gc.verify = verify;
-    gc.max_devices = (size_t)max_devices;
-    if (sb_gateway_start(&g, &gc, err, sizeof err) != SB_OK) {
-        fprintf(stderr, "sealbench gateway: %s\n", err);
-        goto out;
-    }
-    fprintf(stderr, "gateway: ready on %s (prefix %s, auth %s, backend %s)\n", uri, r.prefix,
-            r.have_keys ? "psk" : "none", r.be->name);
-    fflush(stderr);
-    sb_gateway_stop why = sb_gateway_wait(g, expect, duration, &stop);
-    json_t *o = sb_gateway_json(g, why);
-    json_t *b = json_object();
-    json_object_set_new(b, "uri", json_string(uri));
-    json_object_set_new(b, "private", json_boolean(!r.broker));
-    if (!r.broker)
-        json_object_set_new(b, "version", json_string(broker.version));
-    json_object_set_new(o, "broker", b);
-    json_object_set_new(o, "paho", json_string(sb_mqtt_version()));
-    json_object_set_new(o, "process", cli_process_json());
-    if (!r.broker && broker.pid) {
-        json_t *bcpu = cli_pid_cpu_json((long)broker.pid);
-        if (bcpu)
-            json_object_set_new(b, "cpu", bcpu);
-    }
-    json_dumpf(o, stdout, JSON_COMPACT);
-    fputc('\n', stdout);
-    fflush(stdout);
-    json_decref(o);
-    exit_code = cli_trace_write(&r, trace);
-out:
-    sb_gateway_free(g);
-    sb_trace_free(trace);
-    if (broker.pid)
-        sb_broker_stop(&broker);
-    cli_role_free(&r);
+    cli_catch_stop(&stop);
+    sb_role_report rep;
+    int exit_code = sb_role_gateway(&s, &stop, &rep);
+    sb_role_report_free(&rep);
     return exit_code;
 }

@@ -18,8 +18,8 @@ void cli_role_init(cli_role *r, const char *cmd)
 {
     memset(r, 0, sizeof *r);
     r->cmd = cmd;
-    r->prefix = "sealbench";
     r->backend = "openssl";
+    r->link.prefix = "sealbench";
 }
 
 int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t min, uint64_t max,
@@ -52,40 +52,41 @@ int cli_role_option(cli_role *r, int c, const char *arg)
 {
     uint64_t u;
     int rc;
+    sb_role_link *l = &r->link;
     switch (c) {
-    case OPT_BROKER: r->broker = arg; return 0;
-    case OPT_CAFILE: r->cafile = arg; return 0;
-    case OPT_CERT: r->cert = arg; return 0;
-    case OPT_KEY: r->key = arg; return 0;
-    case OPT_PREFIX: r->prefix = arg; return 0;
+    case OPT_BROKER: l->broker = arg; return 0;
+    case OPT_CAFILE: l->cafile = arg; return 0;
+    case OPT_CERT: l->cert = arg; return 0;
+    case OPT_KEY: l->key = arg; return 0;
+    case OPT_PREFIX: l->prefix = arg; return 0;
     case OPT_BACKEND: r->backend = arg; return 0;
     case OPT_SUITE: r->suite = arg; return 0;
     case OPT_GROUP: r->group = arg; return 0;
-    case OPT_KEYS: r->keys = arg; return 0;
+    case OPT_KEYS: l->keys_path = arg; return 0;
     case OPT_NO_AUTH: r->no_auth = 1; return 0;
-    case OPT_ECHO: r->echo = 1; return 0;
-    case OPT_PERSISTENT: r->persistent = 1; return 0;
-    case OPT_NAGLE: r->nagle = 1; return 0;
+    case OPT_ECHO: l->echo = 1; return 0;
+    case OPT_PERSISTENT: l->persistent = 1; return 0;
+    case OPT_NAGLE: l->nagle = 1; return 0;
     case OPT_PAD:
         if ((rc = cli_parse_u64(r->cmd, "--pad", arg, 0, 4096, &u)))
             return rc;
-        r->pad = (size_t)u;
+        l->pad = (size_t)u;
         return 0;
     case OPT_QOS:
         if ((rc = cli_parse_u64(r->cmd, "--qos", arg, 0, 2, &u)))
             return rc;
-        r->qos = (int)u;
+        l->qos = (int)u;
         return 0;
     case OPT_REPLAY_WINDOW:
         if ((rc = cli_parse_u64(r->cmd, "--replay-window", arg, 1, SB_REPLAY_MAX_WINDOW, &u)))
             return rc;
-        r->replay_window = (unsigned)u;
+        l->replay_window = (unsigned)u;
         return 0;
     case OPT_CONNECT_TIMEOUT:
-        return cli_parse_double(r->cmd, "--connect-timeout", arg, 0.1, 3600, &r->connect_timeout_s);
+        return cli_parse_double(r->cmd, "--connect-timeout", arg, 0.1, 3600, &l->connect_timeout_s);
     case OPT_GRACE:
-        return cli_parse_double(r->cmd, "--grace", arg, 0.001, 86400, &r->grace_s);
-    case OPT_SAMPLES: r->samples = arg; return 0;
+        return cli_parse_double(r->cmd, "--grace", arg, 0.001, 86400, &l->grace_s);
+    case OPT_SAMPLES: l->samples_path = arg; return 0;
     default:
         return 1;
     }
@@ -106,8 +107,8 @@ static int suite_list(cli_role *r, const char *list, int multi, unsigned *mask,
                                    t);
         sb_cipher c;
         const char *why = NULL;
-        if (sb_cipher_get(r->be, s, &c, &why) != SB_OK) {
-            fprintf(stderr, "sealbench %s: %s cannot do %s: %s\n", r->cmd, r->be->name, s->name,
+        if (sb_cipher_get(r->link.backend, s, &c, &why) != SB_OK) {
+            fprintf(stderr, "sealbench %s: %s cannot do %s: %s\n", r->cmd, r->link.backend->name, s->name,
                     why ? why : "unavailable");
             return 1;
         }
@@ -135,8 +136,8 @@ static int group_list(cli_role *r, const char *list, int multi, unsigned *mask,
         if (!g)
             return cli_usage_error(r->cmd, "--group: unknown group '%s' (x25519 or p256)", t);
         const char *why = NULL;
-        if (!sb_kex_get(r->be, g, &why)) {
-            fprintf(stderr, "sealbench %s: %s cannot do %s: %s\n", r->cmd, r->be->name, g->name,
+        if (!sb_kex_get(r->link.backend, g, &why)) {
+            fprintf(stderr, "sealbench %s: %s cannot do %s: %s\n", r->cmd, r->link.backend->name, g->name,
                     why ? why : "unavailable");
             return 1;
         }
@@ -151,53 +152,37 @@ static int group_list(cli_role *r, const char *list, int multi, unsigned *mask,
     return 0;
 }
 
-sb_hs_policy cli_backend_policy(const sb_backend *be)
-{
-    sb_hs_policy p = {0};
-    for (unsigned id = 1; id < 16; id++) {
-        const sb_suite *s = sb_suite_by_id(id);
-        sb_cipher c;
-        if (s && sb_cipher_get(be, s, &c, NULL) == SB_OK)
-            p.suites |= 1u << id;
-    }
-    for (unsigned id = 1; id < 8; id++) {
-        const sb_group *g = sb_group_by_id(id);
-        if (g && sb_kex_get(be, g, NULL))
-            p.groups |= 1u << id;
-    }
-    return p;
-}
-
 int cli_role_finish(cli_role *r, int multi)
 {
     int rc;
-    if (!(r->be = sb_backend_by_name(r->backend)))
+    const sb_role_link *l = &r->link;
+    if (!(r->link.backend = sb_backend_by_name(r->backend)))
         return cli_usage_error(r->cmd, "--backend: unknown backend '%s' (see 'sealbench list')",
                                r->backend);
-    const char *why = sb_prefix_problem(r->prefix);
+    const char *why = sb_prefix_problem(l->prefix);
     if (why)
-        return cli_usage_error(r->cmd, "--prefix '%s': %s", r->prefix, why);
-    if (r->keys && r->no_auth)
+        return cli_usage_error(r->cmd, "--prefix '%s': %s", l->prefix, why);
+    if (l->keys_path && r->no_auth)
         return cli_usage_error(r->cmd, "--keys and --no-auth exclude each other");
-    if (!r->keys && !r->no_auth)
+    if (!l->keys_path && !r->no_auth)
         return cli_usage_error(r->cmd, "give --keys FILE (make one with 'sealbench keys') or "
                                        "--no-auth for the unauthenticated mode");
-    if (!!r->cert != !!r->key)
+    if (!!l->cert != !!l->key)
         return cli_usage_error(r->cmd, "mutual TLS needs both --cert and --key");
-    if ((r->cafile || r->cert) && r->broker && strncmp(r->broker, "ssl://", 6) != 0)
+    if ((l->cafile || l->cert) && l->broker && strncmp(l->broker, "ssl://", 6) != 0)
         return cli_usage_error(r->cmd, "--cafile/--cert/--key need an ssl:// broker, not '%s'",
-                               r->broker);
-    if (r->broker && strncmp(r->broker, "tcp://", 6) != 0 && strncmp(r->broker, "ssl://", 6) != 0)
+                               l->broker);
+    if (l->broker && strncmp(l->broker, "tcp://", 6) != 0 && strncmp(l->broker, "ssl://", 6) != 0)
         return cli_usage_error(r->cmd, "--broker: expected tcp://HOST:PORT or ssl://HOST:PORT, "
                                        "found '%s'",
-                               r->broker);
+                               l->broker);
     if (r->suite) {
         if ((rc = suite_list(r, r->suite, multi, &r->policy.suites, &r->suite_d)))
             return rc;
     } else {
         /* Default: the device proposes aes-128-gcm where the backend has it (libsodium does
          * not, so its first real suite); the gateway accepts everything its backend offers. */
-        r->policy.suites = cli_backend_policy(r->be).suites;
+        r->policy.suites = sb_backend_policy(r->link.backend).suites;
         for (unsigned id = 1; id < 16 && !r->suite_d; id++)
             if (r->policy.suites & (1u << id))
                 r->suite_d = sb_suite_by_id(id);
@@ -206,53 +191,16 @@ int cli_role_finish(cli_role *r, int multi)
         if ((rc = group_list(r, r->group, multi, &r->policy.groups, &r->group_d)))
             return rc;
     } else {
-        r->policy.groups = cli_backend_policy(r->be).groups;
+        r->policy.groups = sb_backend_policy(r->link.backend).groups;
         for (unsigned id = 1; id < 8 && !r->group_d; id++)
             if (r->policy.groups & (1u << id))
                 r->group_d = sb_group_by_id(id);
-    }
-    if (r->keys) {
-        char err[512];
-        if (sb_keyfile_load(&r->kf, r->keys, err, sizeof err) != SB_OK) {
-            fprintf(stderr, "sealbench %s: %s\n", r->cmd, err);
-            return 1;
-        }
-        r->have_keys = 1;
     }
     if (r->no_auth)
         fprintf(stderr, "sealbench %s: auth=none: no pre-shared key, the handshake is open to a "
                         "man in the middle\n",
                 r->cmd);
     return 0;
-}
-
-sb_mqtt_opts cli_role_mqtt(const cli_role *r, const char *uri)
-{
-    sb_mqtt_opts o = {.uri = uri,
-                      .cafile = r->cafile,
-                      .certfile = r->cert,
-                      .keyfile = r->key,
-                      .persistent = r->persistent,
-                      .auto_reconnect = r->persistent,
-                      .connect_timeout_s = r->connect_timeout_s,
-                      .nagle = r->nagle};
-    return o;
-}
-
-void cli_role_free(cli_role *r)
-{
-    if (r->have_keys)
-        sb_keyfile_free(&r->kf);
-    r->have_keys = 0;
-}
-
-void cli_raise_nofile(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
 }
 
 static volatile sig_atomic_t *stop_flag;
@@ -275,111 +223,89 @@ void cli_catch_stop(volatile sig_atomic_t *flag)
     sigaction(SIGHUP, &sa, NULL);
 }
 
-void cli_fleet_init(cli_fleet *f)
+int cli_fleet_option(cli_role *r, sb_device_spec *s, int c, const char *arg)
 {
-    memset(f, 0, sizeof *f);
-    f->devices = 1;
-    f->first = 1;
-    f->count = 1000;
-    f->size = 256;
-}
-
-int cli_fleet_option(const char *cmd, cli_fleet *f, int c, const char *arg)
-{
+    const char *cmd = r->cmd;
+    uint64_t u;
+    int rc;
     switch (c) {
     case OPT_DEVICES:
-        f->devices_set = 1;
-        return cli_parse_u64(cmd, "--devices", arg, 1, 100000, &f->devices);
-    case OPT_FIRST: return cli_parse_u64(cmd, "--first", arg, 0, 100000000, &f->first);
+        s->devices_set = 1;
+        if ((rc = cli_parse_u64(cmd, "--devices", arg, 1, 100000, &u)))
+            return rc;
+        s->devices = (unsigned)u;
+        return 0;
+    case OPT_FIRST:
+        if ((rc = cli_parse_u64(cmd, "--first", arg, 0, 100000000, &u)))
+            return rc;
+        s->first = (unsigned)u;
+        return 0;
     case OPT_COUNT:
-        f->count_set = 1;
-        return cli_parse_u64(cmd, "--count", arg, 0, UINT64_C(1) << 40, &f->count);
+        s->count_set = 1;
+        return cli_parse_u64(cmd, "--count", arg, 0, UINT64_C(1) << 40, &s->count);
     case OPT_SIZE:
-        f->size_set = 1;
-        return cli_parse_u64(cmd, "--size", arg, 0, 16 << 20, &f->size);
-    case OPT_DATASET: f->dataset = arg; return 0;
-    case OPT_DESCRIBE: f->describe = arg; return 0;
+        r->size_set = 1;
+        if ((rc = cli_parse_u64(cmd, "--size", arg, 0, 16 << 20, &u)))
+            return rc;
+        s->size = (size_t)u;
+        return 0;
+    case OPT_DATASET: s->dataset = arg; return 0;
+    case OPT_DESCRIBE: s->describe = arg; return 0;
     case OPT_ENCODING:
-        if ((f->encoding = sb_encoding_parse(arg)) < 0)
+        if ((s->encoding = sb_encoding_parse(arg)) < 0)
             return cli_usage_error(cmd, "--encoding: expected json, csv or cbor, found '%s'", arg);
         return 0;
-    case OPT_SPEED: return cli_parse_double(cmd, "--speed", arg, 1e-6, 1e9, &f->speed);
-    case OPT_RATE: return cli_parse_double(cmd, "--rate", arg, 0.001, 1e7, &f->rate);
+    case OPT_SPEED: return cli_parse_double(cmd, "--speed", arg, 1e-6, 1e9, &s->speed);
+    case OPT_RATE: return cli_parse_double(cmd, "--rate", arg, 0.001, 1e7, &s->rate_hz);
     case OPT_REKEY_MESSAGES:
-        return cli_parse_u64(cmd, "--rekey-messages", arg, 1, UINT64_C(1) << 32, &f->rekey_messages);
+        return cli_parse_u64(cmd, "--rekey-messages", arg, 1, UINT64_C(1) << 32, &s->rekey_messages);
     case OPT_REKEY_SECONDS:
-        return cli_parse_double(cmd, "--rekey-seconds", arg, 0.001, 1e7, &f->rekey_s);
-    case OPT_INFLIGHT: return cli_parse_u64(cmd, "--inflight", arg, 1, 65535, &f->inflight);
+        return cli_parse_double(cmd, "--rekey-seconds", arg, 0.001, 1e7, &s->rekey_s);
+    case OPT_INFLIGHT:
+        if ((rc = cli_parse_u64(cmd, "--inflight", arg, 1, 65535, &u)))
+            return rc;
+        s->inflight = (unsigned)u;
+        return 0;
     case OPT_HS_TIMEOUT:
-        return cli_parse_double(cmd, "--hs-timeout", arg, 0.01, 3600, &f->hs_timeout_s);
-    case OPT_DRAIN: return cli_parse_double(cmd, "--drain", arg, 0, 3600, &f->drain_s);
-    case OPT_WARMUP: return cli_parse_u64(cmd, "--warmup", arg, 0, UINT64_C(1) << 32, &f->warmup);
-    case OPT_COUNTERS: f->counters = 1; return 0;
+        return cli_parse_double(cmd, "--hs-timeout", arg, 0.01, 3600, &s->hs_timeout_s);
+    case OPT_DRAIN: return cli_parse_double(cmd, "--drain", arg, 0, 3600, &s->drain_s);
+    case OPT_WARMUP: return cli_parse_u64(cmd, "--warmup", arg, 0, UINT64_C(1) << 32, &s->warmup);
+    case OPT_COUNTERS: s->counters = 1; return 0;
     default: return 1;
     }
 }
 
-sb_fleet_config cli_fleet_config(const cli_role *r, cli_fleet *f, const char *uri)
+int cli_fleet_finish(const cli_role *r, sb_device_spec *s)
 {
-    sb_fleet_config c = {.be = r->be,
-                         .suite = r->suite_d,
-                         .group = r->group_d,
-                         .keys = r->have_keys ? &r->kf : NULL,
-                         .prefix = r->prefix,
-                         .devices = (unsigned)f->devices,
-                         .first = (unsigned)f->first,
-                         .messages = f->count + f->warmup,
-                         .size = (size_t)f->size,
-                         .rate_hz = f->rate,
-                         .rekey_messages = f->rekey_messages,
-                         .rekey_s = f->rekey_s,
-                         .qos = r->qos,
-                         .echo = r->echo,
-                         .pad_to = r->pad,
-                         .inflight = (unsigned)f->inflight,
-                         .hs_timeout_s = f->hs_timeout_s,
-                         .drain_s = f->drain_s,
-                         .replay_window = r->replay_window,
-                         .grace_ns = (uint64_t)(r->grace_s * 1e9),
-                         .mqtt = cli_role_mqtt(r, uri)};
-    if (f->player) {
-        c.source = &f->src;
-        c.devices = sb_player_devices(f->player);
-        c.messages = f->count_set ? f->count + f->warmup : 0;
-    }
-    return c;
-}
-
-sb_gateway_config cli_gateway_config(const cli_role *r, const char *uri)
-{
-    sb_gateway_config c = {.be = r->be,
-                           .policy = r->policy,
-                           .keys = r->have_keys ? &r->kf : NULL,
-                           .prefix = r->prefix,
-                           .qos = r->qos,
-                           .echo = r->echo,
-                           .pad_to = r->pad,
-                           .replay_window = r->replay_window,
-                           .grace_ns = (uint64_t)(r->grace_s * 1e9),
-                           .mqtt = cli_role_mqtt(r, uri)};
-    return c;
-}
-
-int cli_role_begin(const cli_role *r, volatile sig_atomic_t *stop, int persistence,
-                   sb_broker *b, const char **uri)
-{
-    cli_catch_stop(stop);
-    cli_raise_nofile();
-    memset(b, 0, sizeof *b);
-    *uri = r->broker;
-    if (*uri)
+    const char *cmd = r->cmd;
+    s->link = r->link;
+    s->suite = r->suite_d;
+    s->group = r->group_d;
+    if (!s->dataset) {
+        if (s->describe || s->speed > 0)
+            return cli_usage_error(cmd, "--describe and --speed need --dataset FILE");
         return 0;
-    char err[512];
-    sb_broker_opts bo = {.persistence = persistence};
-    if (sb_broker_start(b, &bo, err, sizeof err) != SB_OK) {
-        fprintf(stderr, "sealbench %s: %s\n", r->cmd, err);
-        return 1;
     }
-    *uri = b->uri;
+    if (r->size_set)
+        return cli_usage_error(cmd, "--size is for synthetic payloads; with --dataset the "
+                                    "records set the size");
+    if (s->speed > 0 && s->rate_hz > 0)
+        return cli_usage_error(cmd, "--speed and --rate are two pacings: give one");
     return 0;
+}
+
+void cli_print_report(void *ctx, const sb_role_report *r)
+{
+    const char *cmd = ctx;
+    if (r->error[0])
+        fprintf(stderr, "sealbench %s: %s\n", cmd, r->error);
+    /* The device and the gateway say nothing on stdout until they measured something; pair
+     * always prints its object (the broker, at least, when it started). */
+    if (r->kind == SB_ROLE_KIND_PAIR || r->has_device || r->has_gateway) {
+        json_t *o = sb_role_report_json(r);
+        json_dumpf(o, stdout, JSON_COMPACT);
+        fputc('\n', stdout);
+        json_decref(o);
+    }
+    fflush(stdout);
 }

@@ -10,11 +10,7 @@
 
 #include "ciphers/cipher.h"
 #include "protocol/handshake.h"
-#include "transport/keys.h"
-#include "transport/broker.h"
-#include "transport/fleet.h"
-#include "transport/gateway.h"
-#include "transport/mqtt.h"
+#include "roles/roles.h"
 
 enum {
     OPT_BROKER = 1000, OPT_CAFILE, OPT_CERT, OPT_KEY, OPT_PREFIX, OPT_BACKEND, OPT_SUITE,
@@ -65,19 +61,13 @@ enum {
 
 typedef struct cli_role {
     const char *cmd;
-    const char *broker, *cafile, *cert, *key, *prefix, *backend, *suite, *group, *keys;
-    const char *samples;
-    int no_auth, qos, echo, persistent, nagle;
-    size_t pad;
-    double connect_timeout_s, grace_s;
-    unsigned replay_window;
+    const char *backend, *suite, *group; /* as given */
+    int no_auth, size_set;
+    sb_role_link link;       /* everything else the flags say, and the backend once resolved */
     /* resolved by cli_role_finish */
-    const sb_backend *be;
     const sb_suite *suite_d; /* first of --suite */
     const sb_group *group_d; /* first of --group */
     sb_hs_policy policy;     /* every --suite / --group listed, or all the backend offers */
-    sb_keyfile kf;
-    int have_keys;
 } cli_role;
 
 void cli_role_init(cli_role *r, const char *cmd);
@@ -86,17 +76,10 @@ void cli_role_init(cli_role *r, const char *cmd);
  * printing a usage error. */
 int cli_role_option(cli_role *r, int c, const char *arg);
 
-/* Resolve names and load the keys file. multi: --suite and --group may be comma lists (the
- * gateway's policy). Returns 0, or the exit code after printing the error (2 usage, 1 other). */
+/* Check the flags together and resolve names. multi: --suite and --group may be comma lists
+ * (the gateway's policy). Returns 0, or the exit code after printing the error (2 usage, 1 a
+ * backend that cannot do what was asked). */
 int cli_role_finish(cli_role *r, int multi);
-
-/* Every real suite (not null) and every group be can do. */
-sb_hs_policy cli_backend_policy(const sb_backend *be);
-
-/* MQTT options from the flags (client id left NULL). */
-sb_mqtt_opts cli_role_mqtt(const cli_role *r, const char *uri);
-
-void cli_role_free(cli_role *r);
 
 /* The device-side flags (device and pair commands). */
 enum {
@@ -146,41 +129,12 @@ enum {
     "  --counters           count cycles and instructions (PAPI) of the publishing thread;\n" \
     "                       where the machine has none, say why\n"
 
-struct sb_dataset;
-struct sb_player;
+/* Take option c if it is one of the device-side ones, into s (as cli_role_option). */
+int cli_fleet_option(cli_role *r, sb_device_spec *s, int c, const char *arg);
 
-typedef struct cli_fleet {
-    uint64_t devices, first, count, size, rekey_messages, inflight, warmup;
-    int counters;
-    double rate, rekey_s, hs_timeout_s, drain_s;
-    int devices_set, count_set, size_set;
-    /* --dataset (cli/fleet_dataset.c) */
-    const char *dataset, *describe;
-    int encoding;
-    double speed;
-    struct sb_dataset *ds;
-    struct sb_player *player;
-    sb_payload_source src;
-} cli_fleet;
-
-void cli_fleet_init(cli_fleet *f);
-
-/* As cli_role_option, for the device-side flags. */
-int cli_fleet_option(const char *cmd, cli_fleet *f, int c, const char *arg);
-
-/* With --dataset: load the dataset and encode its records (before anything connects, so a
- * bad file costs nothing); cli_fleet_config then points the fleet at them. Returns 0, or after printing the error the
- * exit code: 2 for a usage error, 1 for a dataset that cannot be used. */
-int cli_fleet_load_dataset(const char *cmd, cli_fleet *f);
-/* What the replay used and sent, for the run's JSON; NULL without --dataset. */
-json_t *cli_fleet_dataset_json(const cli_fleet *f);
-/* A gateway check that opened payloads are records of the dataset (pair). */
-int cli_fleet_dataset_check(void *ctx, const char *device_id, const uint8_t *pt, size_t len);
-void cli_fleet_free(cli_fleet *f);
-
-/* The fleet (device side) and gateway configurations the flags describe. */
-sb_fleet_config cli_fleet_config(const cli_role *r, cli_fleet *f, const char *uri);
-sb_gateway_config cli_gateway_config(const cli_role *r, const char *uri);
+/* The device side's flags checked together, with r's (after cli_role_finish) copied into
+ * s->link, suite and group: 0, or 2 after printing the usage error. */
+int cli_fleet_finish(const cli_role *r, sb_device_spec *s);
 
 /* Number parsers that print a usage error naming the flag: return 0 or 2. */
 int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t min, uint64_t max,
@@ -188,17 +142,11 @@ int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t min
 int cli_parse_double(const char *cmd, const char *flag, const char *s, double min, double max,
                      double *out);
 
-/* Raise the open-file limit to its hard maximum: a thousand devices need a thousand sockets,
- * and the private broker (a child) inherits the limit. */
-void cli_raise_nofile(void);
-
 /* Set SIGINT/SIGTERM/SIGHUP to set *flag, without SA_RESTART. */
 void cli_catch_stop(volatile sig_atomic_t *flag);
 
-/* What every role command does first: catch the stop signals into *stop, raise the open-file
- * limit, and, when r has no --broker, start a private broker into *b. *uri is the broker to
- * use. Returns 0, or 1 after printing the error. */
-int cli_role_begin(const cli_role *r, volatile sig_atomic_t *stop, int persistence,
-                   sb_broker *b, const char **uri);
+/* Print a role's report as one JSON line on stdout, flushed (sb_role_link.measured: the CLI
+ * prints before the teardown). ctx is the command name; its error, if any, goes to stderr. */
+void cli_print_report(void *ctx, const sb_role_report *r);
 
 #endif

@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 /* Inside the linkage block: counters.h is a C header without guards of its own. */
-#include "experiments/counters.h"
+#include "common/counters.h"
 
 #define SB_GB_NAME_MAX 160
 #define SB_GB_ERROR_MAX 256

@@ -19,7 +19,7 @@
 
 #include "ciphers/cipher.h"
 #include "common/util.h"
-#include "experiments/counters.h"
+#include "common/counters.h"
 #include "transport/broker.h"
 #include "transport/mqtt.h"
 

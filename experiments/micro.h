@@ -1,6 +1,6 @@
 /* The microbenchmarks: what one AEAD call, one key exchange step and one whole handshake cost,
  * per backend, timed by Google Benchmark (experiments/gbench.h) with PAPI cycles and
- * instructions where the machine has counters (experiments/counters.h).
+ * instructions where the machine has counters (common/counters.h).
  *
  * Cases, for each backend of the plan:
  *   seal, open, forge   x suite x size: one AEAD call through the cipher interface, with a
@@ -29,7 +29,7 @@
 
 #include "ciphers/cipher.h"
 #include "experiments/config.h"
-#include "experiments/counters.h"
+#include "common/counters.h"
 #include "experiments/gbench.h"
 #include "common/stats.h"
 

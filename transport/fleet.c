@@ -798,141 +798,80 @@ uint64_t sb_fleet_sent(sb_fleet *f)
     return n;
 }
 
-/* Count, mean and quantiles of ns samples (common/stats.h: type 7, like every number of the
- * suite), in the unit given by div and suffix. Sorts s. */
-static json_t *stats_json(sb_samples *s, double div, const char *unit)
-{
-    json_t *o = json_object();
-    char key[32];
-    json_object_set_new(o, "count", json_integer((json_int_t)s->n));
-    if (!s->n)
-        return o;
-    sb_stats st;
-    sb_stats_of(s->v, s->n, &st);
-    static const struct { const char *name; double q; } qs[] = {
-        {"min", 0}, {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}, {"max", 1}};
-    snprintf(key, sizeof key, "mean_%s", unit);
-    json_object_set_new(o, key, json_real(st.mean / div));
-    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
-        snprintf(key, sizeof key, "%s_%s", qs[i].name, unit);
-        json_object_set_new(o, key, json_real(sb_quantile(s->v, s->n, qs[i].q) / div));
-    }
-    return o;
-}
-
-json_t *sb_fleet_json(sb_fleet *f)
+void sb_fleet_report_get(sb_fleet *f, sb_fleet_report *r)
 {
     const sb_fleet_config *c = &f->cfg;
-    uint64_t sent = 0, ok = 0, fail = 0, hs = 0, rk = 0, hs_rej = 0, echoes = 0, unmatched = 0;
-    uint64_t pt_bytes = 0, wire_bytes = 0;
-    uint64_t erej[SB_REASONS] = {0};
-    unsigned failed = 0, ready = 0;
-    sb_samples rtt = {0}, hsl = {0}, rkl = {0};
+    memset(r, 0, sizeof *r);
+    r->backend = c->be->name;
+    r->suite = c->suite->name;
+    r->group = c->group->name;
+    snprintf(r->prefix, sizeof r->prefix, "%s", f->prefix);
+    r->psk = c->keys != NULL;
+    r->qos = c->qos;
+    r->tcp_nodelay = !c->mqtt.nagle;
+    r->echo = c->echo;
+    r->synthetic = c->source == NULL;
+    r->devices = f->n;
+    r->messages_per_device = c->messages;
+    r->payload_bytes = c->size;
+    r->pad_to = c->pad_to;
+    r->rate_hz = c->rate_hz;
+    if (f->n && f->d[0].has_session && !c->source) {
+        r->has_wire_bytes = 1;
+        r->wire_bytes = sb_session_wire_len(&f->d[0].sess, c->size);
+    }
     int merged = 1;
-    json_t *errors = json_array();
     for (unsigned i = 0; i < f->n; i++) {
         dv *d = &f->d[i];
         pthread_mutex_lock(&d->mu);
-        sent += d->n;
-        pt_bytes += d->pt_bytes;
-        wire_bytes += d->wire_bytes;
-        ok += d->done_ok;
-        fail += d->done_fail;
-        hs += d->handshakes;
-        rk += d->rekeys;
-        hs_rej += d->hs_rejects;
-        echoes += d->echoes;
-        unmatched += d->rtt_unmatched;
-        ready += d->ready;
-        for (int r = 0; r < SB_REASONS; r++)
-            erej[r] += d->echo_rejected[r];
-        merged &= sb_samples_merge(&rtt, &d->rtt) == SB_OK &&
-                  sb_samples_merge(&hsl, &d->hs_lat) == SB_OK &&
-                  sb_samples_merge(&rkl, &d->rk_lat) == SB_OK;
+        r->sent += d->n;
+        r->plaintext_bytes_sent += d->pt_bytes;
+        r->wire_bytes_sent += d->wire_bytes;
+        r->published_ok += d->done_ok;
+        r->publish_failed += d->done_fail;
+        r->handshakes += d->handshakes;
+        r->rekeys += d->rekeys;
+        r->accept_rejected += d->hs_rejects;
+        r->echoes += d->echoes;
+        r->rtt_unmatched += d->rtt_unmatched;
+        r->devices_ready += d->ready;
+        for (int k = 0; k < SB_REASONS; k++)
+            r->echo_rejected[k] += d->echo_rejected[k];
+        merged &= sb_samples_merge(&r->rtt_ns, &d->rtt) == SB_OK &&
+                  sb_samples_merge(&r->handshake_ns, &d->hs_lat) == SB_OK &&
+                  sb_samples_merge(&r->rekey_ns, &d->rk_lat) == SB_OK;
         if (d->fatal[0]) {
-            failed++;
-            if (json_array_size(errors) < 10)
-                json_array_append_new(errors, json_string(d->fatal));
+            r->devices_failed++;
+            if (r->n_errors < SB_FLEET_ERRORS_MAX - 1)
+                snprintf(r->errors[r->n_errors++], sizeof r->errors[0], "%s", d->fatal);
         }
         pthread_mutex_unlock(&d->mu);
+        r->reconnect_nudges += d->m ? sb_mqtt_nudges(d->m) : 0;
+        r->client_rebuilds += d->m ? sb_mqtt_rebuilds(d->m) : 0;
     }
     if (!merged) { /* the fleet's latencies would be a part of them: fail instead */
-        failed = failed ? failed : 1;
-        json_array_append_new(errors, json_string("out of memory merging the devices' latency "
-                                                  "samples"));
+        r->devices_failed = r->devices_failed ? r->devices_failed : 1;
+        snprintf(r->errors[r->n_errors++], sizeof r->errors[0],
+                 "out of memory merging the devices' latency samples");
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "role", json_string("device"));
-    json_object_set_new(o, "auth", json_string(c->keys ? "psk" : "none"));
-    json_object_set_new(o, "backend", json_string(c->be->name));
-    json_object_set_new(o, "suite", json_string(c->suite->name));
-    json_object_set_new(o, "group", json_string(c->group->name));
-    json_object_set_new(o, "prefix", json_string(f->prefix));
-    json_object_set_new(o, "qos", json_integer(c->qos));
-    json_object_set_new(o, "tcp_nodelay", json_boolean(!c->mqtt.nagle));
-    json_object_set_new(o, "devices", json_integer(f->n));
-    json_object_set_new(o, "devices_ready", json_integer(ready));
-    json_object_set_new(o, "devices_failed", json_integer(failed));
-    json_object_set_new(o, "messages_per_device", json_integer((json_int_t)c->messages));
-    json_object_set_new(o, "payload", json_string(c->source ? "source" : "synthetic"));
-    json_object_set_new(o, "payload_bytes", json_integer((json_int_t)c->size));
-    /* What was sealed and what went on the wire, summed: overhead per message for variable
-     * payloads is (wire_bytes_sent - plaintext_bytes_sent) / sent. */
-    json_object_set_new(o, "plaintext_bytes_sent", json_integer((json_int_t)pt_bytes));
-    json_object_set_new(o, "wire_bytes_sent", json_integer((json_int_t)wire_bytes));
-    if (f->n && f->d[0].has_session && !c->source)
-        json_object_set_new(o, "wire_bytes",
-                            json_integer((json_int_t)sb_session_wire_len(&f->d[0].sess, c->size)));
-    json_object_set_new(o, "pad_to", json_integer((json_int_t)c->pad_to));
-    json_object_set_new(o, "rate_hz", json_real(c->rate_hz));
-    json_object_set_new(o, "sent", json_integer((json_int_t)sent));
-    json_object_set_new(o, "published_ok", json_integer((json_int_t)ok));
-    json_object_set_new(o, "publish_failed", json_integer((json_int_t)fail));
-    json_object_set_new(o, "handshakes", json_integer((json_int_t)hs));
-    json_object_set_new(o, "rekeys", json_integer((json_int_t)rk));
-    json_object_set_new(o, "accept_rejected", json_integer((json_int_t)hs_rej));
-    json_object_set_new(o, "echo", json_boolean(c->echo));
-    json_object_set_new(o, "echoes", json_integer((json_int_t)echoes));
-    json_t *er = json_object();
-    for (int r = 0; r < SB_REASONS; r++)
-        json_object_set_new(er, sb_reason_names[r], json_integer((json_int_t)erej[r]));
-    json_object_set_new(o, "echo_rejected", er);
-    json_object_set_new(o, "rtt_unmatched", json_integer((json_int_t)unmatched));
-    json_object_set_new(o, "rtt", stats_json(&rtt, 1e3, "us"));
-    json_object_set_new(o, "handshake_latency", stats_json(&hsl, 1e6, "ms"));
-    json_object_set_new(o, "rekey_latency", stats_json(&rkl, 1e6, "ms"));
-    json_object_set_new(o, "connect_s", json_real((double)(f->t_connect1 - f->t_connect0) / 1e9));
-    json_object_set_new(o, "handshake_storm_s",
-                        json_real(f->t_hs1 > f->t_hs0 ? (double)(f->t_hs1 - f->t_hs0) / 1e9 : 0));
-    json_object_set_new(o, "t_first_ns", json_integer((json_int_t)f->t_first_pub));
-    json_object_set_new(o, "t_last_ns", json_integer((json_int_t)f->t_last_pub));
-    double span = f->t_last_pub > f->t_first_pub ? (double)(f->t_last_pub - f->t_first_pub) / 1e9 : 0;
-    json_object_set_new(o, "publish_msgs_per_s",
-                        json_real(span > 0 ? (double)(sent - 1) / span : 0.0));
-    json_object_set_new(o, "connection_losses", json_integer((json_int_t)f->losses));
-    json_object_set_new(o, "reconnects", json_integer((json_int_t)f->reconnects));
-    uint64_t nudges = 0, rebuilds = 0;
-    for (unsigned i = 0; i < f->n; i++) {
-        nudges += f->d[i].m ? sb_mqtt_nudges(f->d[i].m) : 0;
-        rebuilds += f->d[i].m ? sb_mqtt_rebuilds(f->d[i].m) : 0;
-    }
-    json_object_set_new(o, "reconnect_nudges", json_integer((json_int_t)nudges));
-    json_object_set_new(o, "client_rebuilds", json_integer((json_int_t)rebuilds));
-    json_t *mem = json_object();
-    json_object_set_new(mem, "start_kb", json_integer(f->rss_start));
-    json_object_set_new(mem, "connected_kb", json_integer(f->rss_connected));
-    json_object_set_new(mem, "handshaken_kb", json_integer(f->rss_handshaken));
-    json_object_set_new(mem, "peak_kb", json_integer(status_kb("VmHWM")));
-    if (f->n && f->rss_handshaken > 0)
-        json_object_set_new(mem, "per_device_kb",
-                            json_real((double)(f->rss_handshaken - f->rss_start) / f->n));
-    json_object_set_new(o, "rss", mem);
-    json_object_set_new(o, "interrupted", json_boolean(f->stopped));
-    json_object_set_new(o, "errors", errors);
-    sb_samples_free(&rtt);
-    sb_samples_free(&hsl);
-    sb_samples_free(&rkl);
-    return o;
+    r->connect_ns = f->t_connect1 - f->t_connect0;
+    r->handshake_storm_ns = f->t_hs1 > f->t_hs0 ? f->t_hs1 - f->t_hs0 : 0;
+    r->t_first_ns = f->t_first_pub;
+    r->t_last_ns = f->t_last_pub;
+    r->connection_losses = f->losses;
+    r->reconnects = f->reconnects;
+    r->rss_start_kb = f->rss_start;
+    r->rss_connected_kb = f->rss_connected;
+    r->rss_handshaken_kb = f->rss_handshaken;
+    r->rss_peak_kb = status_kb("VmHWM");
+    r->interrupted = f->stopped;
+}
+
+void sb_fleet_report_free(sb_fleet_report *r)
+{
+    sb_samples_free(&r->rtt_ns);
+    sb_samples_free(&r->handshake_ns);
+    sb_samples_free(&r->rekey_ns);
 }
 
 void sb_fleet_free(sb_fleet *f)

@@ -12,11 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "ciphers/cipher.h"
+#include "common/stats.h"
 #include "transport/keys.h"
 #include "transport/mqtt.h"
+#include "transport/topics.h"
 
 /* Where payloads come from when they are not synthetic (transport/payload.h): the dataset
  * player (datasets/player.h) or anything else that can hand out message n of device idx. */
@@ -75,8 +75,40 @@ sb_err sb_fleet_publish(sb_fleet *f, volatile sig_atomic_t *stop, char *err, siz
  * end up accepting). */
 uint64_t sb_fleet_sent(sb_fleet *f);
 
-/* Counters, timings and memory as one JSON object (see `sealbench device --help`). */
-json_t *sb_fleet_json(sb_fleet *f);
+/* What the fleet did, as plain values: what it was asked (echoed from its configuration, so
+ * that a report stands on its own), its counts, the raw latency samples, its timings and
+ * memory. roles/report.c serialises it (`sealbench device --help` lists the fields). */
+#define SB_FLEET_ERRORS_MAX 11 /* the first ten devices' errors, and one of the fleet's own */
+
+typedef struct sb_fleet_report {
+    /* what it ran */
+    const char *backend, *suite, *group; /* descriptor names: static */
+    char prefix[SB_PREFIX_MAX + 1];
+    int psk, qos, tcp_nodelay, echo;
+    int synthetic;             /* synthetic payloads, else a payload source (a dataset) */
+    unsigned devices;
+    uint64_t messages_per_device, payload_bytes, pad_to;
+    double rate_hz;
+    int has_wire_bytes;        /* synthetic payloads: the wire size of one message */
+    uint64_t wire_bytes;
+    /* what happened */
+    unsigned devices_ready, devices_failed;
+    uint64_t sent, published_ok, publish_failed, handshakes, rekeys, accept_rejected;
+    uint64_t echoes, rtt_unmatched, echo_rejected[SB_REASONS];
+    uint64_t plaintext_bytes_sent, wire_bytes_sent;
+    sb_samples rtt_ns, handshake_ns, rekey_ns; /* every device's, merged */
+    uint64_t connect_ns, handshake_storm_ns, t_first_ns, t_last_ns; /* CLOCK_MONOTONIC */
+    uint64_t connection_losses, reconnects, reconnect_nudges, client_rebuilds;
+    long rss_start_kb, rss_connected_kb, rss_handshaken_kb, rss_peak_kb; /* -1: unknown */
+    int interrupted;
+    unsigned n_errors;
+    char errors[SB_FLEET_ERRORS_MAX][400];
+} sb_fleet_report;
+
+/* Fill r (which owns its samples: free with sb_fleet_report_free). Samples that cannot all be
+ * merged fail the fleet (devices_failed, an error) rather than leave a part of them. */
+void sb_fleet_report_get(sb_fleet *f, sb_fleet_report *r);
+void sb_fleet_report_free(sb_fleet_report *r);
 
 /* Disconnect every device, wipe keys, free. NULL is a no-op. */
 void sb_fleet_free(sb_fleet *f);

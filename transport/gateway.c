@@ -475,102 +475,85 @@ sb_gateway_stop sb_gateway_wait(sb_gateway *g, uint64_t expect, double duration_
     return why;
 }
 
-static json_t *reasons_json(const uint64_t *r)
-{
-    json_t *o = json_object();
-    for (int i = 0; i < SB_REASONS; i++)
-        json_object_set_new(o, sb_reason_names[i], json_integer((json_int_t)r[i]));
-    return o;
-}
-
 static int by_dev_id(const void *a, const void *b)
 {
     return strcmp((*(gw_dev *const *)a)->id, (*(gw_dev *const *)b)->id);
 }
 
-json_t *sb_gateway_json(sb_gateway *g, sb_gateway_stop why)
+void sb_gateway_report_get(sb_gateway *g, sb_gateway_stop why, sb_gateway_report *r)
 {
-    static const char *stops[] = {"expect", "duration", "signal"};
+    memset(r, 0, sizeof *r);
     pthread_mutex_lock(&g->mu);
-    json_t *o = json_object();
-    json_object_set_new(o, "role", json_string("gateway"));
-    json_object_set_new(o, "auth", json_string(g->cfg.keys ? "psk" : "none"));
-    json_object_set_new(o, "backend", json_string(g->cfg.be->name));
-    json_object_set_new(o, "prefix", json_string(g->prefix));
-    json_object_set_new(o, "qos", json_integer(g->cfg.qos));
-    json_object_set_new(o, "tcp_nodelay", json_boolean(!g->cfg.mqtt.nagle));
-    json_object_set_new(o, "echo", json_boolean(g->cfg.echo));
-    json_object_set_new(o, "stop", json_string(stops[why]));
-    json_object_set_new(o, "accepted", json_integer((json_int_t)g->accepted));
-    json_object_set_new(o, "rejected", reasons_json(g->rejected));
-    json_object_set_new(o, "handshakes", json_integer((json_int_t)g->handshakes));
-    json_object_set_new(o, "rekeys", json_integer((json_int_t)g->rekeys));
-    json_object_set_new(o, "echoed", json_integer((json_int_t)g->echoed));
-    json_object_set_new(o, "echo_failures", json_integer((json_int_t)g->echo_failures));
-    uint64_t missing = 0;
-    size_t active = 0;
+    r->backend = g->cfg.be->name;
+    snprintf(r->prefix, sizeof r->prefix, "%s", g->prefix);
+    r->psk = g->cfg.keys != NULL;
+    r->qos = g->cfg.qos;
+    r->tcp_nodelay = !g->cfg.mqtt.nagle;
+    r->echo = g->cfg.echo;
+    r->verify = g->cfg.verify;
+    r->stop = why;
+    r->accepted = g->accepted;
+    memcpy(r->rejected, g->rejected, sizeof r->rejected);
+    r->handshakes = g->handshakes;
+    r->rekeys = g->rekeys;
+    r->echoed = g->echoed;
+    r->echo_failures = g->echo_failures;
+    r->duplicates = g->duplicates;
+    r->mismatched = g->mismatched;
+    r->unverified = g->unverified;
+    r->unknown_device = g->unknown_device;
+    r->device_cap_hits = g->device_cap_hits;
+    r->ignored_topics = g->ignored_topics;
+    r->connection_losses = g->connection_losses;
+    r->reconnects = g->reconnects;
+    r->reconnect_nudges = g->m ? sb_mqtt_nudges(g->m) : 0;
+    r->client_rebuilds = g->m ? sb_mqtt_rebuilds(g->m) : 0;
+    r->bytes_in = g->bytes_in;
+    r->t_first_ns = g->t_first_ns;
+    r->t_last_ns = g->t_last_ns;
     gw_dev **list = calloc(g->ndev ? g->ndev : 1, sizeof *list);
     size_t k = 0;
     for (size_t i = 0; i < g->cap; i++)
         if (g->slots[i]) {
-            missing += dev_missing(g->slots[i]);
-            active += g->slots[i]->last_epoch != 0;
+            r->missing += dev_missing(g->slots[i]);
+            r->device_count += g->slots[i]->last_epoch != 0;
             if (list)
                 list[k++] = g->slots[i];
         }
-    json_object_set_new(o, "missing", json_integer((json_int_t)missing));
-    if (g->cfg.verify) {
-        json_object_set_new(o, "duplicates", json_integer((json_int_t)g->duplicates));
-        json_object_set_new(o, "mismatched", json_integer((json_int_t)g->mismatched));
-        json_object_set_new(o, "unverified", json_integer((json_int_t)g->unverified));
-    }
-    json_object_set_new(o, "unknown_device", json_integer((json_int_t)g->unknown_device));
-    json_object_set_new(o, "device_cap_hits", json_integer((json_int_t)g->device_cap_hits));
-    json_object_set_new(o, "ignored_topics", json_integer((json_int_t)g->ignored_topics));
-    json_object_set_new(o, "connection_losses", json_integer((json_int_t)g->connection_losses));
-    json_object_set_new(o, "reconnects", json_integer((json_int_t)g->reconnects));
-    json_object_set_new(o, "reconnect_nudges", json_integer(g->m ? sb_mqtt_nudges(g->m) : 0));
-    json_object_set_new(o, "client_rebuilds", json_integer(g->m ? sb_mqtt_rebuilds(g->m) : 0));
-    json_object_set_new(o, "bytes_in", json_integer((json_int_t)g->bytes_in));
-    json_object_set_new(o, "t_first_ns", json_integer((json_int_t)g->t_first_ns));
-    json_object_set_new(o, "t_last_ns", json_integer((json_int_t)g->t_last_ns));
-    double span = g->t_last_ns > g->t_first_ns ? (double)(g->t_last_ns - g->t_first_ns) / 1e9 : 0;
-    json_object_set_new(o, "msgs_per_s",
-                        json_real(span > 0 ? (double)(g->accepted - 1) / span : 0.0));
-    json_object_set_new(o, "device_count", json_integer((json_int_t)active));
-    json_t *devs = json_object();
-    if (list) {
+    r->devices = list ? calloc(k ? k : 1, sizeof *r->devices) : NULL;
+    r->devices_incomplete = !r->devices;
+    if (r->devices) {
         qsort(list, k, sizeof *list, by_dev_id);
         for (size_t i = 0; i < k; i++) {
-            gw_dev *d = list[i];
-            if (!d->last_epoch && !d->accepted && !d->handshakes) {
-                int any = 0;
-                for (int r = 0; r < SB_REASONS; r++)
-                    any |= d->rejected[r] != 0;
-                if (!any)
-                    continue; /* a key-file entry that never showed up */
-            }
-            json_t *dj = json_object();
-            json_object_set_new(dj, "accepted", json_integer((json_int_t)d->accepted));
-            json_object_set_new(dj, "rejected", reasons_json(d->rejected));
-            json_object_set_new(dj, "handshakes", json_integer((json_int_t)d->handshakes));
-            json_object_set_new(dj, "rekeys", json_integer((json_int_t)d->rekeys));
-            json_object_set_new(dj, "handshake_auth_failures",
-                                json_integer((json_int_t)d->hs_reject_auth));
-            json_object_set_new(dj, "missing", json_integer((json_int_t)dev_missing(d)));
-            json_object_set_new(dj, "epoch", json_integer((json_int_t)d->last_epoch));
-            json_object_set_new(dj, "suite", json_string(d->suite ? d->suite->name : ""));
-            if (g->cfg.verify) {
-                json_object_set_new(dj, "duplicates", json_integer((json_int_t)d->duplicates));
-                json_object_set_new(dj, "mismatched", json_integer((json_int_t)d->mismatched));
-            }
-            json_object_set_new(devs, d->id, dj);
+            const gw_dev *d = list[i];
+            int any = d->last_epoch || d->accepted || d->handshakes;
+            for (int j = 0; j < SB_REASONS; j++)
+                any |= d->rejected[j] != 0;
+            if (!any)
+                continue; /* a key-file entry that never showed up */
+            sb_gateway_device_report *o = &r->devices[r->n_devices++];
+            snprintf(o->id, sizeof o->id, "%s", d->id);
+            o->accepted = d->accepted;
+            memcpy(o->rejected, d->rejected, sizeof o->rejected);
+            o->handshakes = d->handshakes;
+            o->rekeys = d->rekeys;
+            o->handshake_auth_failures = d->hs_reject_auth;
+            o->missing = dev_missing(d);
+            o->epoch = d->last_epoch;
+            o->suite = d->suite ? d->suite->name : "";
+            o->duplicates = d->duplicates;
+            o->mismatched = d->mismatched;
         }
-        free(list);
     }
-    json_object_set_new(o, "devices", devs);
+    free(list);
     pthread_mutex_unlock(&g->mu);
-    return o;
+}
+
+void sb_gateway_report_free(sb_gateway_report *r)
+{
+    free(r->devices);
+    r->devices = NULL;
+    r->n_devices = 0;
 }
 
 void sb_gateway_free(sb_gateway *g)

@@ -11,12 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "ciphers/cipher.h"
 #include "protocol/handshake.h"
 #include "transport/keys.h"
 #include "transport/mqtt.h"
+#include "transport/topics.h"
 
 typedef struct sb_gateway_config {
     const sb_backend *be;
@@ -58,8 +57,36 @@ sb_gateway_stop sb_gateway_wait(sb_gateway *g, uint64_t expect, double duration_
 /* Messages accepted so far. */
 uint64_t sb_gateway_accepted(sb_gateway *g);
 
-/* The counters as one JSON object (see `sealbench gateway --help`). */
-json_t *sb_gateway_json(sb_gateway *g, sb_gateway_stop why);
+/* What one device did at the gateway. */
+typedef struct sb_gateway_device_report {
+    char id[SB_DEVICE_ID_MAX + 1];
+    uint64_t accepted, rejected[SB_REASONS], handshakes, rekeys, handshake_auth_failures;
+    uint64_t missing, duplicates, mismatched;
+    uint32_t epoch;
+    const char *suite; /* "" before its first handshake */
+} sb_gateway_device_report;
+
+/* The gateway's counters as plain values, serialised by roles/report.c (`sealbench gateway
+ * --help` lists the fields). */
+typedef struct sb_gateway_report {
+    const char *backend;
+    char prefix[SB_PREFIX_MAX + 1];
+    int psk, qos, tcp_nodelay, echo, verify;
+    sb_gateway_stop stop;
+    uint64_t accepted, rejected[SB_REASONS], handshakes, rekeys, echoed, echo_failures, missing;
+    uint64_t duplicates, mismatched, unverified; /* with verify */
+    uint64_t unknown_device, device_cap_hits, ignored_topics;
+    uint64_t connection_losses, reconnects, reconnect_nudges, client_rebuilds, bytes_in;
+    uint64_t t_first_ns, t_last_ns; /* CLOCK_MONOTONIC, first and last accepted */
+    size_t device_count;            /* devices with a session */
+    size_t n_devices;               /* devices[]: every device seen, by id */
+    sb_gateway_device_report *devices;
+    int devices_incomplete;         /* out of memory for devices[]: the totals stand alone */
+} sb_gateway_report;
+
+/* Fill r; free with sb_gateway_report_free. why: how sb_gateway_wait ended. */
+void sb_gateway_report_get(sb_gateway *g, sb_gateway_stop why, sb_gateway_report *r);
+void sb_gateway_report_free(sb_gateway_report *r);
 
 /* Disconnect, wipe every key and free. NULL is a no-op. */
 void sb_gateway_free(sb_gateway *g);

@@ -1,4 +1,4 @@
-/* Hardware counters through PAPI (experiments/counters.h): cycles and instructions retired of
+/* Hardware counters through PAPI (common/counters.h): cycles and instructions retired of
  * the calling thread, or an honest one-line reason why there are none.
  *
  * The library is initialised once per process (pthread_once) with thread support, since PAPI
@@ -7,7 +7,7 @@
  * events and doing one start/stop: on a VM without a virtual PMU it is PAPI_add_event that
  * fails ("Event does not exist"), although papi_avail still lists the presets from the CPU
  * model's tables, so asking PAPI_query_event alone would give the wrong answer. */
-#include "experiments/counters.h"
+#include "common/counters.h"
 
 #include <papi.h>
 #include <pthread.h>

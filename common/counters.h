@@ -4,8 +4,8 @@
  * perf_event_paranoid too high, PAPI finding no component), sb_counters_open still succeeds,
  * sb_counters_available() is 0 and sb_counters_why() says why in one line, and callers leave
  * the counter columns empty. Nothing here falls back to a clock. */
-#ifndef SB_EXPERIMENTS_COUNTERS_H
-#define SB_EXPERIMENTS_COUNTERS_H
+#ifndef SB_COMMON_COUNTERS_H
+#define SB_COMMON_COUNTERS_H
 
 #include <stdint.h>
 
