@@ -103,10 +103,10 @@ $(BUILD_DIR)/bench/%: $(BUILD_DIR)/obj/tests/bench/%.o $(BUILD_DIR)/libsealbench
 # Installs what a job is missing (scripts/install-deps.sh JOB: each target asks only for what it
 # uses, so `make experiments` installs no LaTeX, Chromium or Ansible). NO_DEPS=1 skips it.
 deps: deps-all
+# (The test is in the recipe: a pattern rule without one would cancel the rule, and make
+# would say there is no rule for deps-test.)
 deps-%:
-ifneq ($(NO_DEPS),1)
-	@scripts/install-deps.sh --check-only $* >/dev/null 2>&1 || scripts/install-deps.sh $*
-endif
+	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh --check-only $* >/dev/null 2>&1 || scripts/install-deps.sh $*
 
 test: deps-test
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BINS)

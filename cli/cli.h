@@ -15,7 +15,7 @@ typedef struct sb_command {
 
 extern const sb_command sb_cmd_list, sb_cmd_vectors, sb_cmd_speed, sb_cmd_broker, sb_cmd_keys,
     sb_cmd_gateway, sb_cmd_device, sb_cmd_pair, sb_cmd_dataset,
-    sb_cmd_dataset_inspect, sb_cmd_micro, sb_cmd_run;
+    sb_cmd_dataset_inspect, sb_cmd_micro, sb_cmd_run, sb_cmd_cell;
 
 /* Print "sealbench CMD: <message> (see 'sealbench CMD --help')" to stderr; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -17,6 +17,7 @@ static const sb_command *const commands[] = {
     &sb_cmd_device,
     &sb_cmd_pair,
     &sb_cmd_run,
+    &sb_cmd_cell,
     &sb_cmd_dataset,
     NULL,
 };

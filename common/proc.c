@@ -165,6 +165,34 @@ static int drain(sb_proc *p, int ms, char *out, size_t cap, size_t *len)
     return 1;
 }
 
+int sb_proc_read_line(sb_proc *p, char *buf, size_t cap, uint64_t deadline_ns)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    /* A byte at a time: nothing past the newline may be taken from the pipe. */
+    while (p->out_fd >= 0 && sb_now_ns() < deadline_ns) {
+        struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
+        int pr = poll(&pfd, 1, 20);
+        if (pr < 0 && errno != EINTR)
+            return 0;
+        if (pr <= 0)
+            continue;
+        char c;
+        ssize_t n = read(p->out_fd, &c, 1);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0)
+            return 0; /* its end: the child closed stdout or died */
+        if (c == '\n')
+            return 1;
+        if (len + 1 < cap) {
+            buf[len++] = c;
+            buf[len] = '\0';
+        }
+    }
+    return 0;
+}
+
 sb_proc_end sb_proc_wait(sb_proc *p, const sb_proc_wait_opts *o)
 {
     sb_proc_end end = SB_PROC_EXITED;

@@ -71,6 +71,11 @@ typedef struct sb_proc_wait_opts {
 /* Wait for the child to end, signalling it as o says; returns how it ended. */
 sb_proc_end sb_proc_wait(sb_proc *p, const sb_proc_wait_opts *o);
 
+/* SB_IO_PIPE: read one line the child writes (a "ready" notice, say) into buf, without its
+ * newline. 1 when a whole line came; 0 when the child closed its stdout or ended first, or
+ * deadline_ns (sb_now_ns() time) passed. What follows the line stays for sb_proc_wait. */
+int sb_proc_read_line(sb_proc *p, char *buf, size_t cap, uint64_t deadline_ns);
+
 /* Send sig to the child (to its group with new_group); a no-op once it is done. */
 void sb_proc_signal(sb_proc *p, int sig);
 

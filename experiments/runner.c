@@ -428,18 +428,9 @@ int sb_run(const sb_run_opts *o)
                    .t0 = sb_now_ns()};
     for (size_t i = 0; i < runs; i++)
         pr.est_total += plan.cells[order[i].cell].estimate_s;
-    const char *tls[8];
-    size_t nt = 0;
-    if (o->cafile)
-        tls[nt++] = "--cafile", tls[nt++] = o->cafile;
-    if (o->cert)
-        tls[nt++] = "--cert", tls[nt++] = o->cert;
-    if (o->key)
-        tls[nt++] = "--key", tls[nt++] = o->key;
-    tls[nt] = NULL;
     sb_cell_env env = {.self = &self, .run_id = run_id, .dir = dir, .broker_uri = uri,
                        .broker_pid = o->broker ? 0 : broker.pid, .keys_path = kpath,
-                       .tls_args = tls, .nagle = !plan.tcp_nodelay, .stop = &g_stop};
+                       .cafile = o->cafile, .cert = o->cert, .key = o->key, .nagle = !plan.tcp_nodelay, .stop = &g_stop};
     size_t kept = 0;
     for (size_t i = 0; i < runs && !g_stop; i++) {
         const sb_cell *c = &plan.cells[order[i].cell];

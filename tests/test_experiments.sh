@@ -71,6 +71,56 @@ n=$(grep -c '^seal,' "$TMP/quick/micro.csv" 2>/dev/null)
 grep -q '^seal,sodium,aes-128-gcm,,64,unavailable,' "$TMP/quick/micro.csv" && ok || bad "sodium aes-128-gcm unavailable" "$(grep sodium,aes-128 "$TMP/quick/micro.csv")"
 n=$(grep -c ',failed,' "$TMP/quick/micro.csv")
 [ "$n" = 0 ] && ok || bad "no failed microbenchmark" "$n failed"
+# Each child ran from a task the runner kept beside its log (experiments/cell.h): one per
+# cell, and one more for the gateway of a split cell.
+nsplit=$(grep -c ',split,' "$TMP/quick/cells.csv")
+ntask=$(ls "$TMP/quick/logs/" | grep -c '\.task\.json$')
+[ "$ntask" = $((nplan + nsplit)) ] && ok || bad "$((nplan + nsplit)) task files ($nplan cells, $nsplit split)" "$ntask"
+# A task repeats its measurement: a pair cell's task, pointed at a broker of our own and at
+# files of the test's, measures what its row says was measured.
+task=$(ls "$TMP/quick/logs/"suites.openssl.aes-128-gcm.*.r1.task.json | head -n 1)
+cell=$(basename "$task" .r1.task.json)
+"$BIN" broker >"$TMP/broker.out" 2>"$TMP/broker.err" &
+bpid=$!
+for _ in $(seq 100); do grep -qs '^uri ' "$TMP/broker.out" && break; sleep 0.05; done
+uri=$(sed -n 's/^uri //p' "$TMP/broker.out")
+# (The run's keys were deleted with its end: keys of our own.)
+"$BIN" keys --devices 10 >"$TMP/again.keys"
+retask() { # task, broker, out file: the task with its broker, keys and outputs changed
+    python3 - "$1" "$2" "$3" "$TMP" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+d = sys.argv[4]
+t.update(broker=sys.argv[2], keys=d + "/again.keys", report=d + "/again.out", samples=d + "/again.csv")
+json.dump(t, open(sys.argv[3], "w"))
+PY
+}
+retask "$task" "$uri" "$TMP/again.task.json"
+cmd="sealbench cell (a quick.ini task, again)"
+run "$BIN" cell "$TMP/again.task.json"
+expect_rc 0
+sent=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["columns"]["messages_sent"])' "$out" 2>&1)
+want=$(python3 -c 'import csv,sys; print(next(r["messages_sent"] for r in csv.DictReader(open(sys.argv[1])) if r["cell_id"] == sys.argv[2]))' "$TMP/quick/cells.csv" "$cell" 2>&1)
+[ -n "$want" ] && [ "$sent" = "$want" ] && ok || bad "the same messages_sent as its row" "$sent vs $want"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["device"]["sent"] > 0 and "gateway" in d else 1)' "$TMP/again.out" && ok ||
+    bad "its report, as 'sealbench pair' prints it" "$(head -c 300 "$TMP/again.out")"
+kill $bpid 2>/dev/null
+wait $bpid 2>/dev/null
+# The broker gone: the child fails, says why, and prints no measured number.
+retask "$task" "tcp://127.0.0.1:1" "$TMP/gone.task.json"
+cmd="sealbench cell (a task whose broker is gone)"
+run "$BIN" cell "$TMP/gone.task.json"
+expect_rc 1
+expect_has err "sealbench pair: gateway:"
+python3 -c 'import json,sys; c=json.loads(sys.argv[1])["columns"]; sys.exit(0 if "messages_sent" not in c and c["handshakes"] is None else 1)' "$out" && ok ||
+    bad "no measured number from a cell that did not run" "$(shown "$out")"
+# A task it does not understand: refused, naming the field.
+printf '{"part": "pair", "deviecs": 100}' >"$TMP/bad.task.json"
+cmd="sealbench cell (a misspelt task)"
+run "$BIN" cell "$TMP/bad.task.json"
+expect_rc 2
+expect_has err "unknown field 'deviecs'"
+
 # A run never writes into an existing folder.
 run "$BIN" run experiments/configs/quick.ini --out "$TMP/quick"
 expect_rc 2

@@ -185,6 +185,35 @@ static void check_rusage(void)
     CHECK(sb_proc_poll(&p) == 1, "polling a finished child says done");
 }
 
+/* A "ready" line read while the child runs, and what follows it left for the wait. */
+static void check_read_line(void)
+{
+    sb_proc p;
+    sb_proc_spec s = {.in = SB_IO_NULL, .out = SB_IO_PIPE, .err = SB_IO_NULL};
+    char line[64], rest[256];
+    CHECK(run_sh("printf 'ready\\n'; sleep 0.2; printf '{\"columns\": 1}\\n'", &p, &s),
+          "spawn");
+    CHECK(sb_proc_read_line(&p, line, sizeof line, sb_now_ns() + UINT64_C(5000000000)) == 1 &&
+              strcmp(line, "ready") == 0,
+          "the first line: '%s'", line);
+    CHECK(!p.done, "read before the child ended");
+    sb_proc_wait(&p, &(sb_proc_wait_opts){.out = rest, .cap = sizeof rest});
+    CHECK(strcmp(rest, "{\"columns\": 1}\n") == 0, "the rest is the wait's: '%s'", rest);
+
+    CHECK(run_sh("printf 'no newline'; exit 3", &p, &s), "spawn");
+    CHECK(sb_proc_read_line(&p, line, sizeof line, sb_now_ns() + UINT64_C(5000000000)) == 0,
+          "a child that ends before a whole line: 0");
+    sb_proc_wait(&p, &(sb_proc_wait_opts){0});
+
+    CHECK(run_sh("exec sleep 5", &p, &s), "spawn");
+    uint64_t t0 = sb_now_ns();
+    CHECK(sb_proc_read_line(&p, line, sizeof line, t0 + UINT64_C(300000000)) == 0,
+          "nothing by the deadline: 0");
+    CHECK(sb_now_ns() - t0 < UINT64_C(3000000000), "gave up at the deadline, not at the end");
+    sb_proc_signal(&p, SIGKILL);
+    sb_proc_wait(&p, &(sb_proc_wait_opts){0});
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -196,6 +225,7 @@ int main(void)
     check_stopping();
     check_signal_defaults();
     check_rusage();
+    check_read_line();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -1,0 +1,418 @@
+/* `sealbench cell TASK` (experiments/cell.h): one child of a cell x repetition. It turns the
+ * task into a role's spec, runs the role, and from the role's typed report and the samples file
+ * it wrote computes the cells.csv columns it measured. The columns are computed from the
+ * samples as written, so that the row and the kept samples cannot disagree. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/stats.h"
+#include "datasets/encode.h"
+#include "experiments/cell.h"
+#include "protocol/handshake.h"
+#include "roles/roles.h"
+
+static const char *const part_cmd[] = {"pair", "gateway", "device"};
+
+/* ---- the task as a role's spec ----------------------------------------------------------- */
+
+static const char *or_null(const char *s)
+{
+    return s[0] ? s : NULL;
+}
+
+static int link_of(const sb_cell_task *t, sb_role_link *l, char *err, size_t err_len)
+{
+    if (!(l->backend = sb_backend_by_name(t->backend))) {
+        snprintf(err, err_len, "unknown backend '%s'", t->backend);
+        return -1;
+    }
+    l->broker = t->broker;
+    l->cafile = or_null(t->cafile);
+    l->cert = or_null(t->cert);
+    l->key = or_null(t->key);
+    l->prefix = t->prefix;
+    l->keys_path = or_null(t->keys);
+    l->qos = t->qos;
+    l->nagle = t->nagle;
+    l->pad = (size_t)t->pad;
+    l->samples_path = or_null(t->samples);
+    /* The split topology measures round trips: the gateway echoes, the device waits for them. */
+    l->echo = t->part != SB_PART_PAIR;
+    return 0;
+}
+
+static int device_of(const sb_cell_task *t, sb_device_spec *s, char *err, size_t err_len)
+{
+    sb_device_spec_init(s);
+    if (link_of(t, &s->link, err, err_len))
+        return -1;
+    if (!(s->suite = sb_suite_by_name(t->suite)) || !(s->group = sb_group_by_name(t->group))) {
+        snprintf(err, err_len, "unknown suite '%s' or group '%s'", t->suite, t->group);
+        return -1;
+    }
+    s->devices = (unsigned)t->devices;
+    s->devices_set = 1;
+    s->count = t->messages;
+    s->count_set = 1;
+    s->warmup = t->warmup;
+    s->rekey_messages = t->rekey;
+    s->rate_hz = t->rate_hz;
+    s->counters = 1;
+    if (t->dataset[0]) {
+        s->dataset = t->dataset;
+        if ((s->encoding = sb_encoding_parse(t->encoding)) < 0) {
+            snprintf(err, err_len, "unknown encoding '%s'", t->encoding);
+            return -1;
+        }
+    } else {
+        s->size = (size_t)t->size;
+    }
+    return 0;
+}
+
+/* ---- the columns from the samples -------------------------------------------------------- */
+
+static void set_num(json_t *row, const char *k, double v)
+{
+    json_object_set_new(row, k, isfinite(v) ? json_real(v) : json_null());
+}
+
+static void set_int(json_t *row, const char *k, long long v)
+{
+    json_object_set_new(row, k, json_integer(v));
+}
+
+/* Split one CSV line of numbers in place; empty fields become NaN. */
+static int fields(char *line, double *f, int max)
+{
+    int n = 0;
+    char *p = line;
+    while (n < max) {
+        char *end = p + strcspn(p, ",\r\n");
+        char c = *end;
+        *end = 0;
+        f[n++] = *p ? strtod(p, NULL) : NAN;
+        if (c != ',')
+            break;
+        p = end + 1;
+    }
+    return n;
+}
+
+typedef struct sample_sums {
+    sb_samples seal, open, e2e, rtt;
+    uint64_t sent, received, duplicated;
+    double pt_bytes, wire_bytes, t_first, t_last, pt_received;
+} sample_sums;
+
+/* Device rows: device,n,warmup,epoch,seq,plaintext_bytes,wire_bytes,t_seal_ns,seal_ns,
+ * open_ns,e2e_ns,rtt_ns,opens (transport/trace.c). */
+static int read_device_samples(const char *path, sample_sums *s, char *err, size_t err_len)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(err, err_len, "no samples file %.300s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    double f[13];
+    s->t_first = INFINITY;
+    s->t_last = -INFINITY;
+    if (!fgets(line, sizeof line, fp) || strncmp(line, "device,n,warmup,", 16) != 0) {
+        fclose(fp);
+        snprintf(err, err_len, "%.300s: not a device samples file", path);
+        return -1;
+    }
+    int oom = 0;
+    while (!oom && fgets(line, sizeof line, fp)) {
+        char *comma = strchr(line, ','); /* skip the device id */
+        if (!comma || fields(comma + 1, f, 12) != 12)
+            continue;
+        if (f[1] != 0) /* warm-up */
+            continue;
+        s->sent++;
+        s->pt_bytes += f[4];
+        s->wire_bytes += f[5];
+        oom |= sb_samples_add(&s->seal, f[7]) != SB_OK;
+        if (s->t_first > f[6])
+            s->t_first = f[6];
+        if (f[11] >= 1) {
+            s->received++;
+            s->pt_received += f[4];
+            if (f[11] > 1)
+                s->duplicated++;
+            oom |= sb_samples_add(&s->open, f[8]) != SB_OK;
+            oom |= sb_samples_add(&s->e2e, f[9]) != SB_OK;
+            if (f[6] + f[9] > s->t_last)
+                s->t_last = f[6] + f[9];
+        }
+        if (isfinite(f[10])) {
+            oom |= sb_samples_add(&s->rtt, f[10]) != SB_OK;
+            if (f[6] + f[10] > s->t_last)
+                s->t_last = f[6] + f[10];
+        }
+    }
+    fclose(fp);
+    if (oom) {
+        snprintf(err, err_len, "%.300s: out of memory for its samples: no statistic of a part "
+                 "of them is written", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Gateway rows (split): device,epoch,seq,open_ns,t_open_end_ns. Every open, warm-up included:
+ * the gateway cannot tell which messages were warm-up. */
+static int read_gateway_samples(const char *path, sb_samples *open, char *err, size_t err_len)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(err, err_len, "no samples file %.300s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[256];
+    double f[4];
+    int oom = 0;
+    if (fgets(line, sizeof line, fp))
+        while (!oom && fgets(line, sizeof line, fp)) {
+            char *comma = strchr(line, ',');
+            if (comma && fields(comma + 1, f, 4) == 4)
+                oom = sb_samples_add(open, f[2]) != SB_OK;
+        }
+    fclose(fp);
+    if (oom)
+        snprintf(err, err_len, "%.300s: out of memory for its samples", path);
+    return oom ? -1 : 0;
+}
+
+static void put_stats(json_t *row, const char *prefix, sb_samples *x, double div, int p95, int max)
+{
+    sb_stats st;
+    sb_stats_of(x->v, x->n, &st);
+    char k[64];
+    snprintf(k, sizeof k, "%s_p50", prefix);
+    set_num(row, k, st.p50 / div);
+    if (p95) {
+        snprintf(k, sizeof k, "%s_p95", prefix);
+        set_num(row, k, st.p95 / div);
+    }
+    snprintf(k, sizeof k, "%s_p99", prefix);
+    set_num(row, k, st.p99 / div);
+    snprintf(k, sizeof k, "%s_mean", prefix);
+    set_num(row, k, st.mean / div);
+    if (max) {
+        snprintf(k, sizeof k, "%s_max", prefix);
+        set_num(row, k, st.max / div);
+    }
+}
+
+/* The device side's columns from its samples. Split: a message arrived when its echo came
+ * back, and the opens are the gateway's (its own columns). */
+static void from_samples(json_t *row, sample_sums *s, int split)
+{
+    if (split)
+        s->received = s->rtt.n;
+    set_int(row, "messages_sent", (long long)s->sent);
+    set_int(row, "messages_received", (long long)s->received);
+    set_int(row, "messages_lost", (long long)(s->sent - s->received));
+    set_int(row, "messages_duplicated", (long long)s->duplicated);
+    put_stats(row, "seal_ns", &s->seal, 1, 0, 0);
+    if (!split) {
+        put_stats(row, "open_ns", &s->open, 1, 0, 0);
+        put_stats(row, "e2e_us", &s->e2e, 1e3, 1, 1);
+    } else {
+        put_stats(row, "rtt_us", &s->rtt, 1e3, 1, 0);
+    }
+    double span = s->t_last - s->t_first;
+    set_num(row, "throughput_msgs_per_s", span > 0 ? (double)s->received / (span / 1e9) : NAN);
+    set_num(row, "goodput_plaintext_kb_per_s",
+            span > 0 && !split ? s->pt_received / 1e3 / (span / 1e9) : NAN);
+    if (s->sent) {
+        double pt = s->pt_bytes / (double)s->sent, wire = s->wire_bytes / (double)s->sent;
+        set_num(row, "plaintext_bytes_mean", pt);
+        set_num(row, "wire_bytes_mean", wire);
+        set_num(row, "overhead_bytes_mean", wire - pt);
+        set_num(row, "overhead_pct", pt > 0 ? 100 * (wire - pt) / pt : NAN);
+    }
+}
+
+/* ---- the columns from the report --------------------------------------------------------- */
+
+static void gateway_columns(json_t *row, const sb_role_report *r)
+{
+    double total = 0;
+    for (int i = 0; i < SB_REASONS; i++) {
+        char k[48];
+        snprintf(k, sizeof k, "rejected_%s", sb_reason_names[i]);
+        set_num(row, k, r->has_gateway ? (double)r->gateway.rejected[i] : NAN);
+        total += (double)r->gateway.rejected[i];
+    }
+    set_num(row, "rejected_total", r->has_gateway ? total : NAN);
+}
+
+static double quantile_of(const sb_samples *s, double q)
+{
+    if (!s->n)
+        return NAN;
+    double *v = malloc(s->n * sizeof *v);
+    if (!v)
+        return NAN;
+    memcpy(v, s->v, s->n * sizeof *v);
+    sb_stats st;
+    sb_stats_of(v, s->n, &st);
+    double x = sb_quantile(v, s->n, q);
+    free(v);
+    return x;
+}
+
+static void device_columns(json_t *row, const sb_cell_task *t, const sb_role_report *r)
+{
+    const sb_fleet_report *d = &r->device;
+    int has = r->has_device;
+    set_num(row, "handshakes", has ? (double)d->handshakes : NAN);
+    set_num(row, "handshake_ms_p50", has ? quantile_of(&d->handshake_ns, 0.5) / 1e6 : NAN);
+    set_num(row, "handshake_ms_max", has ? quantile_of(&d->handshake_ns, 1) / 1e6 : NAN);
+    const sb_group *g = sb_group_by_name(t->group);
+    size_t hs = g ? 2 * sb_hs_len(g) : 0;
+    set_int(row, "handshake_bytes", (long long)hs);
+    set_num(row, "rekeys", has ? (double)d->rekeys : NAN);
+    set_num(row, "rekey_ms_p50", has ? quantile_of(&d->rekey_ns, 0.5) / 1e6 : NAN);
+    set_num(row, "rekey_ms_max", has ? quantile_of(&d->rekey_ns, 1) / 1e6 : NAN);
+    set_num(row, "rekey_bytes_total", has ? (double)d->rekeys * (double)hs : NAN);
+    set_num(row, "device_thread_cpu_s",
+            has && r->process.known ? r->process.main_thread_cpu_s : NAN);
+    set_num(row, "rss_per_session_kb",
+            has && d->devices && d->rss_handshaken_kb > 0
+                ? (double)(d->rss_handshaken_kb - d->rss_start_kb) / d->devices
+                : NAN);
+    /* The counters cover the whole publish phase, warm-up included: divide by all sent. */
+    const sb_role_counting *k = &r->counters;
+    if (has && k->wanted && k->available) {
+        double sent = (double)d->sent, pt = (double)d->plaintext_bytes_sent;
+        set_num(row, "cycles_per_msg", sent > 0 ? (double)k->cycles / sent : NAN);
+        set_num(row, "instructions_per_msg", sent > 0 ? (double)k->instructions / sent : NAN);
+        set_num(row, "cycles_per_byte", pt > 0 ? (double)k->cycles / pt : NAN);
+        json_object_set_new(row, "counters", json_string("papi"));
+    } else {
+        json_object_set_new(row, "counters",
+                            json_string(k->wanted ? k->why : "counters not reported"));
+    }
+}
+
+/* ---- the child --------------------------------------------------------------------------- */
+
+typedef struct child {
+    const sb_cell_task *t;
+    int printed;
+} child;
+
+/* The report is final (before the role's teardown): keep it, make the columns, print them. */
+static void measured(void *ctx, const sb_role_report *r)
+{
+    child *c = ctx;
+    const sb_cell_task *t = c->t;
+    if (r->error[0])
+        fprintf(stderr, "sealbench %s: %s\n", part_cmd[t->part], r->error);
+    json_t *rep = sb_role_report_json(r);
+    if (json_dump_file(rep, t->report, JSON_COMPACT) != 0)
+        fprintf(stderr, "sealbench %s: cannot write its report %s\n", part_cmd[t->part],
+                t->report);
+    json_decref(rep);
+
+    json_t *row = json_object();
+    char why[600] = "";
+    if (t->part == SB_PART_GATEWAY) {
+        sb_samples open = {0};
+        gateway_columns(row, r);
+        if (r->has_gateway && read_gateway_samples(t->samples, &open, why, sizeof why) == 0)
+            put_stats(row, "open_ns", &open, 1, 0, 0);
+        sb_samples_free(&open);
+    } else {
+        sample_sums s = {0};
+        int split = t->part == SB_PART_DEVICE;
+        if (!split)
+            gateway_columns(row, r);
+        device_columns(row, t, r);
+        if (r->has_device && read_device_samples(t->samples, &s, why, sizeof why) == 0)
+            from_samples(row, &s, split);
+        sb_samples_free(&s.seal);
+        sb_samples_free(&s.open);
+        sb_samples_free(&s.e2e);
+        sb_samples_free(&s.rtt);
+    }
+    /* A row without its statistics must not pass for a measured one. */
+    json_t *out = json_pack("{s:o, s:s}", "columns", row, "samples_error", why);
+    json_dumpf(out, stdout, JSON_COMPACT);
+    fputc('\n', stdout);
+    fflush(stdout);
+    json_decref(out);
+    c->printed = 1;
+}
+
+static void ready(void *ctx, const sb_role_broker *b)
+{
+    fputs("ready\n", stdout);
+    fflush(stdout);
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop(int sig)
+{
+    stop_flag = sig;
+}
+
+int sb_cell_child(const char *task_path)
+{
+    char err[600];
+    sb_cell_task t;
+    if (sb_cell_task_read(&t, task_path, err, sizeof err) != SB_OK) {
+        fprintf(stderr, "sealbench cell: %s\n", err);
+        return 2;
+    }
+    /* The runner stops a gateway with SIGINT, and a wedged child with SIGTERM. */
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    child c = {.t = &t};
+    sb_role_report r;
+    int rc = 1;
+    if (t.part == SB_PART_GATEWAY) {
+        sb_gateway_spec s;
+        sb_gateway_spec_init(&s);
+        const sb_suite *su = sb_suite_by_name(t.suite);
+        const sb_group *gr = sb_group_by_name(t.group);
+        if (link_of(&t, &s.link, err, sizeof err) || !su || !gr) {
+            fprintf(stderr, "sealbench cell: %s: %s\n", task_path,
+                    su && gr ? err : "unknown suite or group");
+            return 2;
+        }
+        /* Its policy is exactly what the cell measures: the null baseline is never accepted
+         * unless asked for. */
+        s.policy.suites = 1u << su->id;
+        s.policy.groups = 1u << gr->id;
+        s.ready = ready;
+        s.link.measured = measured;
+        s.link.measured_ctx = &c;
+        rc = sb_role_gateway(&s, &stop_flag, &r);
+    } else {
+        sb_pair_spec s;
+        sb_pair_spec_init(&s);
+        if (device_of(&t, &s.device, err, sizeof err)) {
+            fprintf(stderr, "sealbench cell: %s: %s\n", task_path, err);
+            return 2;
+        }
+        s.device.link.measured = measured;
+        s.device.link.measured_ctx = &c;
+        rc = t.part == SB_PART_PAIR ? sb_role_pair(&s, &stop_flag, &r)
+                                    : sb_role_device(&s.device, &stop_flag, &r);
+    }
+    sb_role_report_free(&r);
+    return rc;
+}
