@@ -5,6 +5,7 @@
 #define SB_CLI_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 
 typedef struct sb_command {
     const char *name;
@@ -25,5 +26,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * error and sets *exit_code to 2. Either way the caller returns *exit_code when it is >= 0. */
 int cli_getopt(const sb_command *cmd, int argc, char **argv, const char *shortopts,
                const struct option *longopts, int *exit_code);
+
+/* Set SIGINT/SIGTERM/SIGHUP to set *flag, without SA_RESTART: the command's library call polls
+ * the flag and ends with what it measured. */
+void cli_catch_stop(volatile sig_atomic_t *flag);
 
 #endif

@@ -99,5 +99,17 @@ static int run(int argc, char **argv)
     for (int i = 0; i < argc; i++)
         snprintf(line + strlen(line), sizeof line - strlen(line), " %s", argv[i]);
     o.command_line = line;
-    return sb_run(&o);
+    /* Ctrl-C or a TERM: the cell running is asked to stop and the run ends resumable. */
+    static volatile sig_atomic_t stop;
+    cli_catch_stop(&stop);
+    o.stop = &stop;
+    switch (sb_run(&o)) {
+    case SB_RUN_COMPLETE:
+    case SB_RUN_PLANNED: return 0;
+    case SB_RUN_BAD_INPUT: return 2;
+    case SB_RUN_FAILED_CELLS:
+    case SB_RUN_INTERRUPTED:
+    case SB_RUN_CANNOT:
+    default: return 1;
+    }
 }

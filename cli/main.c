@@ -1,5 +1,6 @@
 /* sealbench: one binary, many subcommands (like `openssl`). This file is the dispatcher and the
  * shared option handling; each subcommand lives in cli/cmd_*.c. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,26 @@ static const sb_command *const commands[] = {
     &sb_cmd_dataset,
     NULL,
 };
+
+static volatile sig_atomic_t *stop_flag;
+
+static void on_stop(int sig)
+{
+    if (stop_flag)
+        *stop_flag = sig;
+}
+
+void cli_catch_stop(volatile sig_atomic_t *flag)
+{
+    stop_flag = flag;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {

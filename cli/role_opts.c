@@ -203,26 +203,6 @@ int cli_role_finish(cli_role *r, int multi)
     return 0;
 }
 
-static volatile sig_atomic_t *stop_flag;
-
-static void on_stop(int sig)
-{
-    if (stop_flag)
-        *stop_flag = sig;
-}
-
-void cli_catch_stop(volatile sig_atomic_t *flag)
-{
-    stop_flag = flag;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-}
-
 int cli_fleet_option(cli_role *r, sb_device_spec *s, int c, const char *arg)
 {
     const char *cmd = r->cmd;

@@ -142,9 +142,6 @@ int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t min
 int cli_parse_double(const char *cmd, const char *flag, const char *s, double min, double max,
                      double *out);
 
-/* Set SIGINT/SIGTERM/SIGHUP to set *flag, without SA_RESTART. */
-void cli_catch_stop(volatile sig_atomic_t *flag);
-
 /* Print a role's report as one JSON line on stdout, flushed (sb_role_link.measured: the CLI
  * prints before the teardown). ctx is the command name; its error, if any, goes to stderr. */
 void cli_print_report(void *ctx, const sb_role_report *r);

@@ -21,13 +21,10 @@
 #include "experiments/results.h"
 #include "transport/broker.h"
 
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
+/* Where the run says what it does (sb_run_opts.log) and how it is told to stop (.stop): set
+ * once by sb_run for its helpers. */
+static FILE *g_log;
+static volatile sig_atomic_t *g_stop;
 
 /* splitmix64: the shuffle must be the same for the same seed on every machine. */
 static uint64_t splitmix(uint64_t *s)
@@ -148,13 +145,13 @@ static void progress_show(progress *p, const sb_cell *c, unsigned rep, const cha
         for (int i = 0; i < w; i++)
             barbuf[i] = i < filled ? '#' : '.';
         barbuf[w] = 0;
-        fprintf(stderr, "\r\033[K[%s] %zu/%zu cells%s%.0zu%s  %s  %s left  %s r%u", barbuf,
+        fprintf(g_log, "\r\033[K[%s] %zu/%zu cells%s%.0zu%s  %s  %s left  %s r%u", barbuf,
                 p->done, p->total, p->failed ? " (" : "", p->failed,
                 p->failed ? " failed)" : "", took, eta, c ? c->id : "", rep);
         if (!c)
             fputc('\n', stderr);
     } else if (status) {
-        fprintf(stderr, "[%zu/%zu] %s %s r%u (%s elapsed, about %s left)\n", p->done, p->total,
+        fprintf(g_log, "[%zu/%zu] %s %s r%u (%s elapsed, about %s left)\n", p->done, p->total,
                 status, c ? c->id : "", rep, took, eta);
     }
     fflush(stderr);
@@ -175,7 +172,7 @@ static int run_micro(const sb_plan *p, const sb_self *self, const char *dir)
     char csv[PATH_MAX], sdir[PATH_MAX], log[PATH_MAX];
     snprintf(csv, sizeof csv, "%s/micro.csv", dir);
     if (file_exists(csv)) {
-        fprintf(stderr, "microbenchmarks: done before (%s), kept\n", csv);
+        fprintf(g_log, "microbenchmarks: done before (%s), kept\n", csv);
         return 0;
     }
     snprintf(sdir, sizeof sdir, "%s/samples/micro", dir);
@@ -204,7 +201,7 @@ static int run_micro(const sb_plan *p, const sb_self *self, const char *dir)
     snprintf(mt, sizeof mt, "%g", m->min_time_s);
     char est[32];
     fmt_duration(m->estimate_s, est, sizeof est);
-    fprintf(stderr, "microbenchmarks: %s x %s x %zu sizes, %s; about %s\n", be, su, m->n_sizes,
+    fprintf(g_log, "microbenchmarks: %s x %s x %zu sizes, %s; about %s\n", be, su, m->n_sizes,
             ops, est);
     char *argv[] = {"sealbench", "micro", "--backend", be, "--suite", su, "--group", gr,
                     "--sizes", sz, "--ops", ops, "--repetitions", reps, "--min-time", mt,
@@ -217,14 +214,14 @@ static int run_micro(const sb_plan *p, const sb_self *self, const char *dir)
     int started = full && sb_proc_spawn(&child, &spec, err, sizeof err) == SB_OK;
     free(full);
     if (started) { /* SIGINT passes on to it: it writes what it measured, then ends */
-        sb_proc_wait_opts w = {.stop = &g_stop, .stop_sig = SIGINT, .grace_s = 30};
+        sb_proc_wait_opts w = {.stop = g_stop, .stop_sig = SIGINT, .grace_s = 30};
         sb_proc_wait(&child, &w);
     } else {
-        fprintf(stderr, "microbenchmarks: %s\n", err);
+        fprintf(g_log, "microbenchmarks: %s\n", err);
     }
     int st = child.status;
     if (!started || st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "microbenchmarks: failed (see %s)%s\n", log,
+        fprintf(g_log, "microbenchmarks: failed (see %s)%s\n", log,
                 file_exists(csv) ? "; micro.csv has the cases that ran" : "");
         return -1;
     }
@@ -252,36 +249,40 @@ static void write_manifest(const char *dir, json_t *m)
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     char *text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!text || sb_write_atomic(path, text, strlen(text), err, sizeof err) != SB_OK)
-        fprintf(stderr, "sealbench run: %s\n", text ? err : "out of memory");
+        fprintf(g_log, "sealbench run: %s\n", text ? err : "out of memory");
     free(text);
 }
 
-int sb_run(const sb_run_opts *o)
+sb_run_status sb_run(const sb_run_opts *o)
 {
+    static volatile sig_atomic_t never;
+    g_log = o->log ? o->log : stderr;
+    g_stop = o->stop ? o->stop : &never;
     sb_plan plan;
     char err[1024];
     if (sb_plan_load(o->config, &plan, err, sizeof err) != SB_OK) {
-        fprintf(stderr, "sealbench run: %s\n", err);
+        fprintf(g_log, "sealbench run: %s\n", err);
         sb_plan_free(&plan);
-        return 2;
+        return SB_RUN_BAD_INPUT;
     }
     size_t runs = plan.n_cells * plan.repetitions;
     char est[32];
     fmt_duration(plan.estimate_s, est, sizeof est);
-    fprintf(stderr, "%s: %zu cells x %u repetition%s = %zu runs%s, about %s\n", plan.name,
+    fprintf(g_log, "%s: %zu cells x %u repetition%s = %zu runs%s, about %s\n", plan.name,
             plan.n_cells, plan.repetitions, plan.repetitions == 1 ? "" : "s", runs,
             plan.micro.enabled && !o->no_micro ? " plus microbenchmarks" : "", est);
     if (plan.n_dropped) {
-        fprintf(stderr, "%zu cell%s dropped (the backend cannot run %s):\n", plan.n_dropped,
+        fprintf(g_log, "%zu cell%s dropped (the backend cannot run %s):\n", plan.n_dropped,
                 plan.n_dropped == 1 ? "" : "s", plan.n_dropped == 1 ? "it" : "them");
         for (size_t i = 0; i < plan.n_dropped; i++)
-            fprintf(stderr, "  %s: %s\n", plan.dropped[i].id, plan.dropped[i].why);
+            fprintf(g_log, "  %s: %s\n", plan.dropped[i].id, plan.dropped[i].why);
     }
     if (o->dry_run) {
         for (size_t i = 0; i < plan.n_cells; i++)
-            printf("%s\t%.1f s\n", plan.cells[i].id, plan.cells[i].estimate_s);
+            fprintf(o->listing ? o->listing : stdout, "%s\t%.1f s\n", plan.cells[i].id,
+                    plan.cells[i].estimate_s);
         sb_plan_free(&plan);
-        return 0;
+        return SB_RUN_PLANNED;
     }
 
     /* The run folder: new, or the one to resume (same config only). */
@@ -291,12 +292,12 @@ int sb_run(const sb_run_opts *o)
         snprintf(dir, sizeof dir, "%s", o->resume);
         int same = config_matches(dir, plan.text);
         if (same < 0 || !same) {
-            fprintf(stderr, "sealbench run: --resume %s: %s\n", dir,
+            fprintf(g_log, "sealbench run: --resume %s: %s\n", dir,
                     same < 0 ? "no readable manifest.json there (not a run folder?)"
                              : "the config differs from the one this run began with; start a "
                                "new run instead");
             sb_plan_free(&plan);
-            return 2;
+            return SB_RUN_BAD_INPUT;
         }
         const char *slash = strrchr(dir, '/');
         snprintf(run_id, sizeof run_id, "%.150s", slash ? slash + 1 : dir);
@@ -314,16 +315,16 @@ int sb_run(const sb_run_opts *o)
         const char *slash = strrchr(dir, '/');
         snprintf(run_id, sizeof run_id, "%.150s", slash ? slash + 1 : dir);
         if (file_exists(dir)) {
-            fprintf(stderr, "sealbench run: %s exists; a run never writes into an existing "
+            fprintf(g_log, "sealbench run: %s exists; a run never writes into an existing "
                             "folder (use --resume %s to complete it, or another --out)\n",
                     dir, dir);
             sb_plan_free(&plan);
-            return 2;
+            return SB_RUN_BAD_INPUT;
         }
         if (mkdir_p(dir) != 0) {
-            fprintf(stderr, "sealbench run: cannot create %s: %s\n", dir, strerror(errno));
+            fprintf(g_log, "sealbench run: cannot create %s: %s\n", dir, strerror(errno));
             sb_plan_free(&plan);
-            return 1;
+            return SB_RUN_CANNOT;
         }
     }
     char sub[PATH_MAX];
@@ -333,22 +334,17 @@ int sb_run(const sb_run_opts *o)
      * binfmt_misc: an ARM binary cannot be exec'd directly on the x86 kernel). */
     sb_self_probe(&self);
 
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
     /* The broker: ours on loopback unless one is given. */
     sb_broker broker = {0};
     const char *uri = o->broker;
-    int code = 1;
+    sb_run_status code = SB_RUN_CANNOT;
     char kdir[64] = "", kpath[128] = "";
     json_t *manifest = NULL, *rows = json_array();
     slot *order = NULL;
     if (!uri) {
         sb_broker_opts bo = {0};
         if (sb_broker_start(&broker, &bo, err, sizeof err) != SB_OK) {
-            fprintf(stderr, "sealbench run: cannot start the private broker: %s\n", err);
+            fprintf(g_log, "sealbench run: cannot start the private broker: %s\n", err);
             goto out;
         }
         uri = broker.uri;
@@ -358,7 +354,7 @@ int sb_run(const sb_run_opts *o)
         if (plan.cells[i].devices > maxdev)
             maxdev = plan.cells[i].devices;
     if (make_keys(maxdev, kdir, sizeof kdir, kpath, sizeof kpath) != 0) {
-        fprintf(stderr, "sealbench run: cannot write the run's keys file: %s\n", strerror(errno));
+        fprintf(g_log, "sealbench run: cannot write the run's keys file: %s\n", strerror(errno));
         goto out;
     }
 
@@ -407,7 +403,7 @@ int sb_run(const sb_run_opts *o)
     }
     write_manifest(dir, manifest);
 
-    if (plan.micro.enabled && !o->no_micro && !g_stop)
+    if (plan.micro.enabled && !o->no_micro && !*g_stop)
         run_micro(&plan, &self, dir);
 
     /* The order: every cell x repetition, shuffled with the seed so that drift over the run
@@ -430,9 +426,9 @@ int sb_run(const sb_run_opts *o)
         pr.est_total += plan.cells[order[i].cell].estimate_s;
     sb_cell_env env = {.self = &self, .run_id = run_id, .dir = dir, .broker_uri = uri,
                        .broker_pid = o->broker ? 0 : broker.pid, .keys_path = kpath,
-                       .cafile = o->cafile, .cert = o->cert, .key = o->key, .nagle = !plan.tcp_nodelay, .stop = &g_stop};
+                       .cafile = o->cafile, .cert = o->cert, .key = o->key, .nagle = !plan.tcp_nodelay, .stop = g_stop};
     size_t kept = 0;
-    for (size_t i = 0; i < runs && !g_stop; i++) {
+    for (size_t i = 0; i < runs && !*g_stop; i++) {
         const sb_cell *c = &plan.cells[order[i].cell];
         unsigned rep = order[i].rep;
         json_t *row = sb_record_load(dir, c->id, rep);
@@ -451,7 +447,7 @@ int sb_run(const sb_run_opts *o)
                 break;
             }
             if (sb_record_save(dir, c->id, rep, row, output, err, sizeof err) != SB_OK)
-                fprintf(stderr, "sealbench run: %s\n", err);
+                fprintf(g_log, "sealbench run: %s\n", err);
             json_decref(output);
         }
         pr.done++;
@@ -459,26 +455,26 @@ int sb_run(const sb_run_opts *o)
         int ok = strcmp(json_string_value(json_object_get(row, "status")), "ok") == 0;
         if (!ok) {
             pr.failed++;
-            fprintf(stderr, "%s%s r%u failed: %s\n", pr.bar ? "\r\033[K" : "", c->id, rep,
+            fprintf(g_log, "%s%s r%u failed: %s\n", pr.bar ? "\r\033[K" : "", c->id, rep,
                     json_string_value(json_object_get(row, "error")));
         }
         json_array_append_new(rows, row);
         if (sb_cells_csv_write(dir, rows, err, sizeof err) != SB_OK)
-            fprintf(stderr, "sealbench run: %s\n", err);
+            fprintf(g_log, "sealbench run: %s\n", err);
         progress_show(&pr, c, rep, ok ? "ok" : "FAILED");
     }
     if (pr.bar)
         progress_show(&pr, NULL, 0, NULL);
-    sb_manifest_finish(manifest, g_stop ? "interrupted" : pr.failed ? "failed" : "complete",
+    sb_manifest_finish(manifest, *g_stop ? "interrupted" : pr.failed ? "failed" : "complete",
                        pr.done - pr.failed, pr.failed);
     write_manifest(dir, manifest);
-    fprintf(stderr, "%s: %zu of %zu runs finished (%zu kept from before), %zu failed; results in "
+    fprintf(g_log, "%s: %zu of %zu runs finished (%zu kept from before), %zu failed; results in "
                     "%s/\n",
             plan.name, pr.done - pr.failed, runs, kept, pr.failed, dir);
-    if (g_stop)
-        fprintf(stderr, "interrupted: complete it with 'sealbench run %s --resume %s'\n",
+    if (*g_stop)
+        fprintf(g_log, "interrupted: complete it with 'sealbench run %s --resume %s'\n",
                 o->config, dir);
-    code = g_stop || pr.failed ? 1 : 0;
+    code = *g_stop ? SB_RUN_INTERRUPTED : pr.failed ? SB_RUN_FAILED_CELLS : SB_RUN_COMPLETE;
 out:
     free(order);
     json_decref(rows);

@@ -9,6 +9,9 @@
 #ifndef SB_EXPERIMENTS_RUNNER_H
 #define SB_EXPERIMENTS_RUNNER_H
 
+#include <signal.h>
+#include <stdio.h>
+
 typedef struct sb_run_opts {
     const char *config;       /* the .ini */
     const char *results;      /* parent folder of the run folder (default "results") */
@@ -20,10 +23,21 @@ typedef struct sb_run_opts {
     int no_micro;             /* skip the [micro] section */
     int progress;             /* 1 bar on a terminal, 0 lines, -1 decide from isatty */
     const char *command_line; /* for the manifest */
+    volatile sig_atomic_t *stop; /* set (by the caller's signal handler) to stop: what is
+                                    running is asked to stop, and the run ends resumable */
+    FILE *log;                /* where the run says what it does; NULL: stderr */
+    FILE *listing;            /* dry_run's list of cells; NULL: stdout */
 } sb_run_opts;
 
-/* Returns the exit code: 0 all cells ok, 1 some failed or the run could not go on, 2 a bad
- * config or option (nothing run). */
-int sb_run(const sb_run_opts *o);
+typedef enum sb_run_status {
+    SB_RUN_COMPLETE,     /* every cell x repetition measured */
+    SB_RUN_FAILED_CELLS, /* the run went through, some cells failed (each says why) */
+    SB_RUN_INTERRUPTED,  /* *stop was set: complete it with resume */
+    SB_RUN_CANNOT,       /* the run could not start or go on (folder, broker, keys) */
+    SB_RUN_BAD_INPUT,    /* a bad config or option: nothing ran */
+    SB_RUN_PLANNED,      /* dry_run: the plan was listed */
+} sb_run_status;
+
+sb_run_status sb_run(const sb_run_opts *o);
 
 #endif
