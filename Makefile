@@ -28,10 +28,29 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN_FLAGS)
 # C++ only where a library is C++ (Google Benchmark, behind experiments/gbench.h's C API).
 ALL_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter $(CXXFLAGS) $(SAN_FLAGS)
 
+# The cipher backends, one line each in ciphers/backends.txt (read by scripts/install-deps.sh and
+# rpi/deploy.sh too). BACKENDS="openssl sodium" compiles and links only those (default: every
+# one); a backend left out stays known to `sealbench list`, as not built.
+comma := ,
+BACKENDS_FILE := ciphers/backends.txt
+backend_rows := $(shell awk '!/^\#/ && NF { print $$1 "|" $$2 }' $(BACKENDS_FILE))
+BACKENDS_KNOWN := $(foreach r,$(backend_rows),$(word 1,$(subst |, ,$(r))))
+BACKENDS ?= $(BACKENDS_KNOWN)
+override BACKENDS := $(strip $(BACKENDS))
+ifeq ($(BACKENDS),)
+$(error BACKENDS is empty: name at least one of $(BACKENDS_KNOWN) (ciphers/backends.txt))
+endif
+ifneq ($(filter-out $(BACKENDS_KNOWN),$(BACKENDS)),)
+$(error BACKENDS: unknown $(filter-out $(BACKENDS_KNOWN),$(BACKENDS)); known: $(BACKENDS_KNOWN) (ciphers/backends.txt))
+endif
+backend_link = $(subst $(comma), ,$(word 2,$(subst |, ,$(filter $(1)|%,$(backend_rows)))))
+BACKEND_LINK := $(foreach b,$(BACKENDS),$(call backend_link,$(b)))
+
 # Libraries come from pkg-config where Debian ships a .pc file; mbedTLS 2.28 ships none.
-PKGS := libcrypto libsodium jansson libcbor inih benchmark papi
-# Paho and libcsv ship no .pc file either; Paho's TLS build (3as) serves tcp:// and ssl:// alike.
-LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmbedcrypto -lpaho-mqtt3as -lcsv -lpthread -lm
+PKGS := $(patsubst pkg:%,%,$(filter pkg:%,$(BACKEND_LINK))) jansson libcbor inih benchmark papi
+# Paho and libcsv ship no .pc file either; Paho's TLS build (3as) serves tcp:// and ssl:// alike
+# (it loads libssl and libcrypto itself, whether or not the OpenSSL backend is built).
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(filter-out pkg:%,$(BACKEND_LINK)) -lpaho-mqtt3as -lcsv -lpthread -lm
 CPPFLAGS += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 
 ifeq ($(V),1)
@@ -42,7 +61,9 @@ Q := @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-LIB_SRCS := $(wildcard common/*.c ciphers/*.c protocol/*.c transport/*.c datasets/*.c experiments/*.c)
+# Every ciphers/*.c but the backends left out of BACKENDS.
+LIB_SRCS := $(filter-out $(patsubst %,ciphers/%.c,$(filter-out $(BACKENDS),$(BACKENDS_KNOWN))), \
+	$(wildcard common/*.c ciphers/*.c protocol/*.c transport/*.c datasets/*.c experiments/*.c))
 LIB_CXX_SRCS := $(wildcard experiments/*.cc)
 CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
@@ -51,7 +72,8 @@ TEST_SUPPORT := $(BUILD_DIR)/obj/tests/support.o
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD_DIR)/obj/%.o) $(LIB_CXX_SRCS:%.cc=$(BUILD_DIR)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD_DIR)/obj/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD_DIR)/tests/%)
-BENCH_BINS := $(BUILD_DIR)/bench/overhead $(BUILD_DIR)/bench/mqtt_plain $(BUILD_DIR)/bench/dataset_load
+# overhead compares the OpenSSL backend with bare EVP calls: only where that backend is built.
+BENCH_BINS := $(if $(filter openssl,$(BACKENDS)),$(BUILD_DIR)/bench/overhead) $(BUILD_DIR)/bench/mqtt_plain $(BUILD_DIR)/bench/dataset_load
 BIN := $(BUILD_DIR)/sealbench
 
 # Rebuild everything when the flags change (Redis does the same with .make-settings).
@@ -81,6 +103,13 @@ BUILD_INFO_NOW := \#define SB_GIT_DESCRIBE "$(shell git describe --always --dirt
 $(shell mkdir -p $(BUILD_DIR)/gen; [ "$$(printf '$(BUILD_INFO_NOW)')" = "$$(cat $(BUILD_INFO) 2>/dev/null)" ] || printf '$(BUILD_INFO_NOW)' > $(BUILD_INFO))
 $(BUILD_DIR)/obj/experiments/manifest.o: $(BUILD_INFO)
 $(BUILD_DIR)/obj/experiments/manifest.o: CPPFLAGS += -I$(BUILD_DIR)/gen
+
+# The C registry's list of backends (ciphers/registry.c), made from ciphers/backends.txt and
+# BACKENDS: every known backend, each marked built or not. Written only when it changes.
+BACKENDS_H := $(BUILD_DIR)/gen/sb_backends.h
+$(shell mkdir -p $(BUILD_DIR)/gen; awk -v built=" $(BACKENDS) " -v list="$(BACKENDS)" -f ciphers/backends.awk $(BACKENDS_FILE) >$(BACKENDS_H).new && { cmp -s $(BACKENDS_H).new $(BACKENDS_H) && rm -f $(BACKENDS_H).new || mv -f $(BACKENDS_H).new $(BACKENDS_H); })
+$(BUILD_DIR)/obj/ciphers/registry.o: $(BACKENDS_H)
+$(BUILD_DIR)/obj/ciphers/registry.o: CPPFLAGS += -I$(BUILD_DIR)/gen
 
 $(BUILD_DIR)/libsealbench.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
