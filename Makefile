@@ -175,20 +175,25 @@ experiments: deps-experiments
 	@scripts/experiments.sh $(BIN) $(CONFIG) "$(OUT)" "$(RESUME)" "$(BROKER)"
 
 # Tables, figures and report.html of a run (WITH= another machine's run for the platform table).
+# A run made before manifests recorded `sealbench list --csv` (offer.csv) is analysed with this
+# checkout's binary's list: analyze, compare and paper build it first.
 analyze: deps-experiments
 	@test -n "$(RUN)" || { echo "make analyze RUN=results/<run> [WITH=results/<other run>]"; exit 2; }
+	@$(MAKE) --no-print-directory $(BIN)
 	@$(PY) analysis/analyze.py $(RUN) $(foreach w,$(WITH),--with $(w))
 
 # A run against the committed reference of its machine kind, cell by cell (REF= another one).
 compare: deps-experiments
 	@test -n "$(RUN)" || { echo "make compare RUN=results/<run> [REF=results/reference/<arch>]"; exit 2; }
+	@$(MAKE) --no-print-directory $(BIN)
 	@$(PY) analysis/compare.py $(RUN) $(if $(REF),--reference $(REF))
 
 # The paper: the analysis of the reference run (and the emulated aarch64 one, when present)
 # into paper/generated/, then latexmk into paper/build/paper.pdf. RUN= builds it from another run.
 PAPER_RUN ?= $(or $(RUN),results/reference/x86_64)
 PAPER_WITH ?= $(wildcard results/reference/aarch64-emulated)
-paper: deps-paper
+paper: deps-paper deps-build
+	@$(MAKE) --no-print-directory $(BIN)
 	@rm -rf paper/generated
 	@$(PY) analysis/analyze.py $(PAPER_RUN) $(foreach w,$(PAPER_WITH),--with $(w)) --out paper/generated --no-report
 	@cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet paper.tex

@@ -41,6 +41,7 @@ static struct {
     char x25519_why[WHY_BYTES];
     EC_GROUP *p256;
     char p256_why[WHY_BYTES];
+    char random_why[WHY_BYTES]; /* the DRBG, which every key pair and handshake draws from */
 } ossl = {.once = PTHREAD_ONCE_INIT};
 
 /* The EVP names of the AEAD suites' ciphers. */
@@ -90,6 +91,9 @@ static void ossl_setup_once(void)
     fetch_check(ossl.x25519, ossl.x25519_why, "EVP_KEYMGMT_fetch", "X25519");
     ossl.p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
     fetch_check(ossl.p256, ossl.p256_why, "EC_GROUP_new_by_curve_name", "prime256v1");
+    uint8_t probe;
+    fetch_check(RAND_bytes(&probe, 1) == 1 ? &probe : NULL, ossl.random_why, "RAND_bytes",
+                "1 byte");
     ERR_clear_error();
 }
 
@@ -101,21 +105,23 @@ static sb_err ossl_setup(void)
 }
 
 /* A suite: its own cipher's fetch (the AEAD, or raw ChaCha20 for encrypt-then-MAC), then the
- * key schedule's (SHA-256, HMAC and HKDF: every suite's session keys come from them). */
+ * key schedule's (SHA-256, HMAC and HKDF: every suite's session keys come from them), then the
+ * DRBG (the handshake's nonces). */
 static const char *ossl_suite_available(const sb_suite *suite)
 {
     ossl_setup();
     const char *own = suite->id == SB_SUITE_CHACHA20_HMAC_SHA256 ? ossl.chacha20_why
                                                                  : ossl.aead_why[suite->id];
-    if (own[0])
-        return own;
-    return ossl.schedule_why[0] ? ossl.schedule_why : NULL;
+    const char *why = own[0] ? own : ossl.schedule_why[0] ? ossl.schedule_why : ossl.random_why;
+    return why[0] ? why : NULL;
 }
 
+/* A group: its own fetch, then the DRBG its key pairs come from. */
 static const char *ossl_group_available(const sb_group *group)
 {
     ossl_setup();
-    const char *why = group->id == SB_GROUP_X25519 ? ossl.x25519_why : ossl.p256_why;
+    const char *own = group->id == SB_GROUP_X25519 ? ossl.x25519_why : ossl.p256_why;
+    const char *why = own[0] ? own : ossl.random_why;
     return why[0] ? why : NULL;
 }
 
