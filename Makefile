@@ -105,9 +105,10 @@ $(BUILD_DIR)/obj/experiments/manifest.o: $(BUILD_INFO)
 $(BUILD_DIR)/obj/experiments/manifest.o: CPPFLAGS += -I$(BUILD_DIR)/gen
 
 # The C registry's list of backends (ciphers/registry.c), made from ciphers/backends.txt and
-# BACKENDS: every known backend, each marked built or not. Written only when it changes.
+# BACKENDS: every known backend, each marked built or not. Written only when it changes, and
+# with no scratch file, so that a make with nothing to do leaves the build folder as it was.
 BACKENDS_H := $(BUILD_DIR)/gen/sb_backends.h
-$(shell mkdir -p $(BUILD_DIR)/gen; awk -v built=" $(BACKENDS) " -v list="$(BACKENDS)" -f ciphers/backends.awk $(BACKENDS_FILE) >$(BACKENDS_H).new && { cmp -s $(BACKENDS_H).new $(BACKENDS_H) && rm -f $(BACKENDS_H).new || mv -f $(BACKENDS_H).new $(BACKENDS_H); })
+$(shell mkdir -p $(BUILD_DIR)/gen; h=$$(awk -v built=" $(BACKENDS) " -v list="$(BACKENDS)" -f ciphers/backends.awk $(BACKENDS_FILE)); [ "$$h" = "$$(cat $(BACKENDS_H) 2>/dev/null)" ] || printf '%s\n' "$$h" >$(BACKENDS_H))
 $(BUILD_DIR)/obj/ciphers/registry.o: $(BACKENDS_H)
 $(BUILD_DIR)/obj/ciphers/registry.o: CPPFLAGS += -I$(BUILD_DIR)/gen
 
@@ -132,9 +133,13 @@ $(BUILD_DIR)/bench/%: $(BUILD_DIR)/obj/tests/bench/%.o $(BUILD_DIR)/libsealbench
 # Installs what a job is missing (scripts/install-deps.sh JOB: each target asks only for what it
 # uses, so `make experiments` installs no LaTeX, Chromium or Ansible). NO_DEPS=1 skips it.
 deps: deps-all
+# The backends' -dev packages are those of BACKENDS. With NO_DEPS=1 the rule still needs a recipe:
+# a pattern rule without one cancels itself, and `make test NO_DEPS=1` found no rule for deps-test.
 deps-%:
 ifneq ($(NO_DEPS),1)
-	@scripts/install-deps.sh --check-only $* >/dev/null 2>&1 || scripts/install-deps.sh $*
+	@export BACKENDS="$(BACKENDS)"; scripts/install-deps.sh --check-only $* >/dev/null 2>&1 || scripts/install-deps.sh $*
+else
+	@:
 endif
 
 test: deps-test

@@ -12,4 +12,4 @@ BEGIN {
     printf "    SB_BACKEND(%s, \"%s\", \"%s\", %d) \\\n", $1, library, $3,
            (index(built, " " $1 " ") > 0)
 }
-END { print "" }
+END { print "    /* end of the list */" }

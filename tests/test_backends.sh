@@ -31,7 +31,7 @@ expect_rc 0
 echo "make BACKENDS=\"openssl sodium\" $VARIANT: $(($(date +%s) - start)) s" >&2
 run make --no-print-directory -n BACKENDS="openssl wolfssl" "$VARIANT"
 expect_rc 2
-expect_has err "BACKENDS: unknown wolfssl; known: openssl sodium mbedtls (ciphers/backends.txt)"
+expect_has err "BACKENDS: unknown wolfssl; known: $(awk '!/^#/ && NF {print $1}' ciphers/backends.txt | xargs) (ciphers/backends.txt)"
 run make --no-print-directory -n BACKENDS=" " "$VARIANT"
 expect_rc 2
 expect_has err "BACKENDS is empty"
