@@ -19,9 +19,11 @@ FROM debian:12
 ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
 WORKDIR /sealbench
 
-# Dependencies first, from the install script alone, so that editing the sources does not
-# invalidate this (long) layer of the build cache.
+# Dependencies first, from the install script and the backends' list (whose -dev packages it
+# installs) alone, so that editing the sources does not invalidate this (long) layer of the
+# build cache.
 COPY scripts/install-deps.sh scripts/install-deps.sh
+COPY ciphers/backends.txt ciphers/backends.txt
 RUN scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 
 COPY . .

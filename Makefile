@@ -28,10 +28,29 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN_FLAGS)
 # C++ only where a library is C++ (Google Benchmark, behind experiments/gbench.h's C API).
 ALL_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter $(CXXFLAGS) $(SAN_FLAGS)
 
+# The cipher backends, one line each in ciphers/backends.txt (read by scripts/install-deps.sh and
+# rpi/deploy.sh too). BACKENDS="openssl sodium" compiles and links only those (default: every
+# one); a backend left out stays known to `sealbench list`, as not built.
+comma := ,
+BACKENDS_FILE := ciphers/backends.txt
+backend_rows := $(shell awk '!/^\#/ && NF { print $$1 "|" $$2 }' $(BACKENDS_FILE))
+BACKENDS_KNOWN := $(foreach r,$(backend_rows),$(word 1,$(subst |, ,$(r))))
+BACKENDS ?= $(BACKENDS_KNOWN)
+override BACKENDS := $(strip $(BACKENDS))
+ifeq ($(BACKENDS),)
+$(error BACKENDS is empty: name at least one of $(BACKENDS_KNOWN) (ciphers/backends.txt))
+endif
+ifneq ($(filter-out $(BACKENDS_KNOWN),$(BACKENDS)),)
+$(error BACKENDS: unknown $(filter-out $(BACKENDS_KNOWN),$(BACKENDS)); known: $(BACKENDS_KNOWN) (ciphers/backends.txt))
+endif
+backend_link = $(subst $(comma), ,$(word 2,$(subst |, ,$(filter $(1)|%,$(backend_rows)))))
+BACKEND_LINK := $(foreach b,$(BACKENDS),$(call backend_link,$(b)))
+
 # Libraries come from pkg-config where Debian ships a .pc file; mbedTLS 2.28 ships none.
-PKGS := libcrypto libsodium jansson libcbor inih benchmark papi
-# Paho and libcsv ship no .pc file either; Paho's TLS build (3as) serves tcp:// and ssl:// alike.
-LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmbedcrypto -lpaho-mqtt3as -lcsv -lpthread -lm
+PKGS := $(patsubst pkg:%,%,$(filter pkg:%,$(BACKEND_LINK))) jansson libcbor inih benchmark papi
+# Paho and libcsv ship no .pc file either; Paho's TLS build (3as) serves tcp:// and ssl:// alike
+# (it loads libssl and libcrypto itself, whether or not the OpenSSL backend is built).
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(filter-out pkg:%,$(BACKEND_LINK)) -lpaho-mqtt3as -lcsv -lpthread -lm
 CPPFLAGS += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 
 ifeq ($(V),1)
@@ -42,7 +61,9 @@ Q := @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-LIB_SRCS := $(wildcard common/*.c ciphers/*.c protocol/*.c transport/*.c datasets/*.c roles/*.c experiments/*.c)
+# Every ciphers/*.c but the backends left out of BACKENDS.
+LIB_SRCS := $(filter-out $(patsubst %,ciphers/%.c,$(filter-out $(BACKENDS),$(BACKENDS_KNOWN))), \
+	$(wildcard common/*.c ciphers/*.c protocol/*.c transport/*.c datasets/*.c roles/*.c experiments/*.c))
 LIB_CXX_SRCS := $(wildcard experiments/*.cc)
 CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
@@ -51,7 +72,8 @@ TEST_SUPPORT := $(BUILD_DIR)/obj/tests/support.o
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD_DIR)/obj/%.o) $(LIB_CXX_SRCS:%.cc=$(BUILD_DIR)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD_DIR)/obj/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD_DIR)/tests/%)
-BENCH_BINS := $(BUILD_DIR)/bench/overhead $(BUILD_DIR)/bench/mqtt_plain $(BUILD_DIR)/bench/dataset_load
+# overhead compares the OpenSSL backend with bare EVP calls: only where that backend is built.
+BENCH_BINS := $(if $(filter openssl,$(BACKENDS)),$(BUILD_DIR)/bench/overhead) $(BUILD_DIR)/bench/mqtt_plain $(BUILD_DIR)/bench/dataset_load
 BIN := $(BUILD_DIR)/sealbench
 
 # Rebuild everything when the flags change (Redis does the same with .make-settings).
@@ -82,6 +104,14 @@ $(shell mkdir -p $(BUILD_DIR)/gen; [ "$$(printf '$(BUILD_INFO_NOW)')" = "$$(cat 
 $(BUILD_DIR)/obj/experiments/manifest.o: $(BUILD_INFO)
 $(BUILD_DIR)/obj/experiments/manifest.o: CPPFLAGS += -I$(BUILD_DIR)/gen
 
+# The C registry's list of backends (ciphers/registry.c), made from ciphers/backends.txt and
+# BACKENDS: every known backend, each marked built or not. Written only when it changes, and
+# with no scratch file, so that a make with nothing to do leaves the build folder as it was.
+BACKENDS_H := $(BUILD_DIR)/gen/sb_backends.h
+$(shell mkdir -p $(BUILD_DIR)/gen; h=$$(awk -v built=" $(BACKENDS) " -v list="$(BACKENDS)" -f ciphers/backends.awk $(BACKENDS_FILE)); [ "$$h" = "$$(cat $(BACKENDS_H) 2>/dev/null)" ] || printf '%s\n' "$$h" >$(BACKENDS_H))
+$(BUILD_DIR)/obj/ciphers/registry.o: $(BACKENDS_H)
+$(BUILD_DIR)/obj/ciphers/registry.o: CPPFLAGS += -I$(BUILD_DIR)/gen
+
 $(BUILD_DIR)/libsealbench.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
@@ -103,10 +133,14 @@ $(BUILD_DIR)/bench/%: $(BUILD_DIR)/obj/tests/bench/%.o $(BUILD_DIR)/libsealbench
 # Installs what a job is missing (scripts/install-deps.sh JOB: each target asks only for what it
 # uses, so `make experiments` installs no LaTeX, Chromium or Ansible). NO_DEPS=1 skips it.
 deps: deps-all
-# (The test is in the recipe: a pattern rule without one would cancel the rule, and make
-# would say there is no rule for deps-test.)
+# The backends' -dev packages are those of BACKENDS. With NO_DEPS=1 the rule still needs a recipe:
+# a pattern rule without one cancels itself, and `make test NO_DEPS=1` found no rule for deps-test.
 deps-%:
-	@[ "$(NO_DEPS)" = 1 ] || scripts/install-deps.sh --check-only $* >/dev/null 2>&1 || scripts/install-deps.sh $*
+ifneq ($(NO_DEPS),1)
+	@export BACKENDS="$(BACKENDS)"; scripts/install-deps.sh --check-only $* >/dev/null 2>&1 || scripts/install-deps.sh $*
+else
+	@:
+endif
 
 test: deps-test
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BINS)
@@ -146,20 +180,25 @@ experiments: deps-experiments
 	@scripts/experiments.sh $(BIN) $(CONFIG) "$(OUT)" "$(RESUME)" "$(BROKER)"
 
 # Tables, figures and report.html of a run (WITH= another machine's run for the platform table).
+# A run made before manifests recorded `sealbench list --csv` (offer.csv) is analysed with this
+# checkout's binary's list: analyze, compare and paper build it first.
 analyze: deps-experiments
 	@test -n "$(RUN)" || { echo "make analyze RUN=results/<run> [WITH=results/<other run>]"; exit 2; }
+	@$(MAKE) --no-print-directory $(BIN)
 	@$(PY) analysis/analyze.py $(RUN) $(foreach w,$(WITH),--with $(w))
 
 # A run against the committed reference of its machine kind, cell by cell (REF= another one).
 compare: deps-experiments
 	@test -n "$(RUN)" || { echo "make compare RUN=results/<run> [REF=results/reference/<arch>]"; exit 2; }
+	@$(MAKE) --no-print-directory $(BIN)
 	@$(PY) analysis/compare.py $(RUN) $(if $(REF),--reference $(REF))
 
 # The paper: the analysis of the reference run (and the emulated aarch64 one, when present)
 # into paper/generated/, then latexmk into paper/build/paper.pdf. RUN= builds it from another run.
 PAPER_RUN ?= $(or $(RUN),results/reference/x86_64)
 PAPER_WITH ?= $(wildcard results/reference/aarch64-emulated)
-paper: deps-paper
+paper: deps-paper deps-build
+	@$(MAKE) --no-print-directory $(BIN)
 	@rm -rf paper/generated
 	@$(PY) analysis/analyze.py $(PAPER_RUN) $(foreach w,$(PAPER_WITH),--with $(w)) --out paper/generated --no-report
 	@cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet paper.tex

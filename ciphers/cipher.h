@@ -4,9 +4,11 @@
  * The split follows mbedTLS's cipher_wrap: a *suite* (sb_suite) says what an algorithm is (id on
  * the wire, key/nonce/tag sizes); a *backend* (sb_backend) says who implements it, through tables
  * of function pointers. Each backend lives in one file (ciphers/openssl.c, sodium.c, mbedtls.c)
- * and exports one const sb_backend; ciphers/registry.c lists them. Adding a library is one file
- * plus one line there. A backend that lacks a suite or group says so with a reason instead of
- * leaving a hole, and `sealbench list` prints it.
+ * and exports one const sb_backend_NAME; ciphers/backends.txt lists them, one line each, and the
+ * build makes ciphers/registry.c's list from it. Adding a library is one file plus one line
+ * there. `make BACKENDS=...` leaves backends out: such a backend stays known, as not built. A
+ * backend that lacks a suite or group says so with a reason instead of leaving a hole, and
+ * `sealbench list` prints it.
  *
  * All functions return sb_err (common/err.h); library codes never cross this interface. */
 #ifndef SB_CIPHERS_CIPHER_H
@@ -86,12 +88,13 @@ typedef struct sb_aead_ops {
 } sb_aead_ops;
 
 /* How a backend offers one suite: ops when it can, and a reason when it cannot. available()
- * is for run-time conditions (libsodium 1.0.18's AES-256-GCM needs x86 AES-NI); it
- * returns NULL when usable, otherwise the reason. */
+ * is for run-time conditions (libsodium 1.0.18's AES-256-GCM needs x86 AES-NI; OpenSSL's
+ * providers may lack a cipher); it returns NULL when the suite is usable, otherwise the reason.
+ * It runs after the backend's setup. */
 typedef struct sb_aead_impl {
     const sb_aead_ops *ops;        /* NULL: never offered, see missing */
     const char *missing;           /* why ops is NULL */
-    const char *(*available)(void);
+    const char *(*available)(const sb_suite *suite);
 } sb_aead_impl;
 
 /* ---- Key exchange ------------------------------------------------------------------------ */
@@ -109,6 +112,8 @@ typedef struct sb_kex_ops {
 typedef struct sb_kex_impl {
     const sb_kex_ops *ops;
     const char *missing;
+    /* As sb_aead_impl's: NULL when usable after setup, otherwise why not. May be NULL. */
+    const char *(*available)(const sb_group *group);
 } sb_kex_impl;
 
 /* ---- HMAC-SHA256 with a key set once -------------------------------------------------------- */
@@ -125,8 +130,7 @@ typedef struct sb_hmac_ops {
 /* ---- The backend descriptor --------------------------------------------------------------------- */
 
 typedef struct sb_backend {
-    const char *name;          /* "openssl" */
-    const char *library;       /* "OpenSSL", for humans */
+    const char *name;          /* "openssl", as in ciphers/backends.txt (which names the library) */
     /* The version of the library actually loaded (not the headers compiled against). */
     const char *(*version)(void);
     /* One-time library initialisation; may be NULL. Idempotent. */
@@ -149,10 +153,47 @@ typedef struct sb_backend {
 
 /* ---- Registry ---------------------------------------------------------------------------------- */
 
-/* NULL-terminated list of the backends compiled in. */
+/* NULL-terminated list of the backends compiled in, in ciphers/backends.txt's order. */
 extern const sb_backend *const sb_backends[];
 
+/* Every backend ciphers/backends.txt names, built into this binary or not, in its order. */
+typedef struct sb_backend_entry {
+    const char *name;        /* "mbedtls" */
+    const char *library;     /* "Mbed TLS", for people */
+    const char *soname;      /* "libmbedcrypto.so.7": the shared object its calls land in */
+    const sb_backend *built; /* NULL: left out of this build (make BACKENDS=...) */
+} sb_backend_entry;
+
+/* Ended by an entry whose name is NULL. */
+extern const sb_backend_entry sb_backend_entries[];
+
+/* The backends this binary was built with, blank-separated ("openssl sodium"). */
+extern const char sb_backends_built[];
+
+/* The reason a known backend is unavailable in this binary: it was left out of the build. */
+extern const char sb_backend_not_built[];
+
+/* The entry of a backend, built or not; NULL for a name ciphers/backends.txt does not know. */
+const sb_backend_entry *sb_backend_entry_by_name(const char *name);
+
+/* A built backend by name; NULL for an unknown one or one left out of this build. */
 const sb_backend *sb_backend_by_name(const char *name);
+
+/* ---- One lookup by name, and one `all`, for configs and the command line ------------------ */
+
+typedef enum sb_kind { SB_KIND_BACKEND, SB_KIND_SUITE, SB_KIND_GROUP } sb_kind;
+
+/* The i-th built backend, suite or group in registry order, or NULL past the last: what `all`
+ * means wherever a list of them is given (a config's backend = all, sealbench micro --backend
+ * all). A backend left out of the build is not in it. */
+const void *sb_registry_nth(sb_kind kind, size_t i);
+
+/* The name of a backend, suite or group. */
+const char *sb_registry_name(sb_kind kind, const void *item);
+
+/* The built backend, suite or group called name; NULL with *why (if not NULL) saying why:
+ * "unknown backend" or, for a backend left out of this build, sb_backend_not_built. */
+const void *sb_registry_find(sb_kind kind, const char *name, const char **why);
 
 /* A usable (backend, suite) pair. */
 typedef struct sb_cipher {

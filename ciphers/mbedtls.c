@@ -674,7 +674,6 @@ static const sb_kex_ops mbed_p256 = {
 
 const sb_backend sb_backend_mbedtls = {
     .name = "mbedtls",
-    .library = "Mbed TLS",
     .version = mbed_version,
     .setup = mbed_setup,
     .random = mbed_random,

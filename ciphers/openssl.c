@@ -6,6 +6,7 @@
  * contexts are keyed once in init; seal and open only set the nonce, as a TLS record layer does.
  * OpenSSL error queues are drained at this boundary; callers only ever see sb_err. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,16 +23,33 @@
 #include "ciphers/cipher.h"
 #include "common/util.h"
 
+#define WHY_BYTES 192
+
+/* What setup fetched, and why each fetch that failed did: a suite or group is offered only when
+ * its own fetch succeeded (and, for a suite, the key schedule's), with that reason otherwise. */
 static struct {
     pthread_once_t once;
-    sb_err status;
     EVP_CIPHER *aead[SB_SUITE_COUNT];
+    char aead_why[SB_SUITE_COUNT][WHY_BYTES];
     EVP_CIPHER *chacha20;
+    char chacha20_why[WHY_BYTES];
     EVP_MD *sha256;
     EVP_MAC *hmac;
     EVP_KDF *hkdf;
+    char schedule_why[WHY_BYTES]; /* the first of SHA-256, HMAC and HKDF that failed */
+    EVP_KEYMGMT *x25519;
+    char x25519_why[WHY_BYTES];
     EC_GROUP *p256;
+    char p256_why[WHY_BYTES];
+    char random_why[WHY_BYTES]; /* the DRBG, which every key pair and handshake draws from */
 } ossl = {.once = PTHREAD_ONCE_INIT};
+
+/* The EVP names of the AEAD suites' ciphers. */
+static const char *const aead_names[SB_SUITE_COUNT] = {
+    [SB_SUITE_AES_128_GCM] = "AES-128-GCM",
+    [SB_SUITE_AES_256_GCM] = "AES-256-GCM",
+    [SB_SUITE_CHACHA20_POLY1305] = "ChaCha20-Poly1305",
+};
 
 /* Every failure path goes through here: the error queue is per thread and would otherwise
  * leak an old error into the next, unrelated, check. */
@@ -41,24 +59,70 @@ static sb_err fail(sb_err rc)
     return rc;
 }
 
-static void ossl_setup_once(void)
+/* When got is NULL and why is still empty: "call(name) failed: OpenSSL's reason". */
+static void fetch_check(const void *got, char *why, const char *call, const char *name)
 {
-    ossl.aead[SB_SUITE_AES_128_GCM] = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
-    ossl.aead[SB_SUITE_AES_256_GCM] = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-    ossl.aead[SB_SUITE_CHACHA20_POLY1305] = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
-    ossl.chacha20 = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
-    ossl.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    ossl.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    ossl.hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    ossl.p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-    ossl.status = ossl.sha256 && ossl.hmac && ossl.hkdf ? SB_OK : SB_ERR_BACKEND;
+    if (got || why[0])
+        return;
+    unsigned long e = ERR_peek_last_error();
+    const char *reason = e ? ERR_reason_error_string(e) : NULL;
+    snprintf(why, WHY_BYTES, "%s(%s) failed: %s", call, name,
+             reason ? reason : "OpenSSL gave no reason");
     ERR_clear_error();
 }
 
+static void ossl_setup_once(void)
+{
+    for (unsigned id = 0; id < SB_SUITE_COUNT; id++) {
+        if (!aead_names[id])
+            continue;
+        ossl.aead[id] = EVP_CIPHER_fetch(NULL, aead_names[id], NULL);
+        fetch_check(ossl.aead[id], ossl.aead_why[id], "EVP_CIPHER_fetch", aead_names[id]);
+    }
+    ossl.chacha20 = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
+    fetch_check(ossl.chacha20, ossl.chacha20_why, "EVP_CIPHER_fetch", "ChaCha20");
+    ossl.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    fetch_check(ossl.sha256, ossl.schedule_why, "EVP_MD_fetch", "SHA256");
+    ossl.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    fetch_check(ossl.hmac, ossl.schedule_why, "EVP_MAC_fetch", "HMAC");
+    ossl.hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    fetch_check(ossl.hkdf, ossl.schedule_why, "EVP_KDF_fetch", "HKDF");
+    ossl.x25519 = EVP_KEYMGMT_fetch(NULL, "X25519", NULL);
+    fetch_check(ossl.x25519, ossl.x25519_why, "EVP_KEYMGMT_fetch", "X25519");
+    ossl.p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    fetch_check(ossl.p256, ossl.p256_why, "EC_GROUP_new_by_curve_name", "prime256v1");
+    uint8_t probe;
+    fetch_check(RAND_bytes(&probe, 1) == 1 ? &probe : NULL, ossl.random_why, "RAND_bytes",
+                "1 byte");
+    ERR_clear_error();
+}
+
+/* Setup only fetches; what failed shows per primitive, suite and group, not as a dead backend. */
 static sb_err ossl_setup(void)
 {
     pthread_once(&ossl.once, ossl_setup_once);
-    return ossl.status;
+    return SB_OK;
+}
+
+/* A suite: its own cipher's fetch (the AEAD, or raw ChaCha20 for encrypt-then-MAC), then the
+ * key schedule's (SHA-256, HMAC and HKDF: every suite's session keys come from them), then the
+ * DRBG (the handshake's nonces). */
+static const char *ossl_suite_available(const sb_suite *suite)
+{
+    ossl_setup();
+    const char *own = suite->id == SB_SUITE_CHACHA20_HMAC_SHA256 ? ossl.chacha20_why
+                                                                 : ossl.aead_why[suite->id];
+    const char *why = own[0] ? own : ossl.schedule_why[0] ? ossl.schedule_why : ossl.random_why;
+    return why[0] ? why : NULL;
+}
+
+/* A group: its own fetch, then the DRBG its key pairs come from. */
+static const char *ossl_group_available(const sb_group *group)
+{
+    ossl_setup();
+    const char *own = group->id == SB_GROUP_X25519 ? ossl.x25519_why : ossl.p256_why;
+    const char *why = own[0] ? own : ossl.random_why;
+    return why[0] ? why : NULL;
 }
 
 static const char *ossl_version(void)
@@ -81,7 +145,7 @@ static sb_err ossl_random(uint8_t *out, size_t n)
 
 static sb_err ossl_sha256(const uint8_t *in, size_t n, uint8_t out[SB_HASH_BYTES])
 {
-    if (ossl_setup() != SB_OK)
+    if (ossl_setup() != SB_OK || !ossl.sha256)
         return SB_ERR_BACKEND;
     return EVP_Digest(in, n, out, NULL, ossl.sha256, NULL) == 1 ? SB_OK : fail(SB_ERR_BACKEND);
 }
@@ -95,7 +159,7 @@ static void hmac_free(void *state)
 
 static sb_err hmac_init(void **state, const uint8_t *key, size_t key_len)
 {
-    if (ossl_setup() != SB_OK)
+    if (ossl_setup() != SB_OK || !ossl.hmac)
         return SB_ERR_BACKEND;
     EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(ossl.hmac);
     OSSL_PARAM params[] = {
@@ -145,7 +209,7 @@ static sb_err hkdf_run(int mode, const uint8_t *salt, size_t salt_len, const uin
                        size_t key_len, const uint8_t *info, size_t info_len, uint8_t *out,
                        size_t out_len)
 {
-    if (ossl_setup() != SB_OK)
+    if (ossl_setup() != SB_OK || !ossl.hkdf)
         return SB_ERR_BACKEND;
     EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(ossl.hkdf);
     if (!ctx)
@@ -473,7 +537,6 @@ static const sb_kex_ops ossl_p256 = {
 
 const sb_backend sb_backend_openssl = {
     .name = "openssl",
-    .library = "OpenSSL",
     .version = ossl_version,
     .setup = ossl_setup,
     .random = ossl_random,
@@ -483,14 +546,15 @@ const sb_backend sb_backend_openssl = {
     .hkdf_expand = ossl_hkdf_expand,
     .chacha20_xor = ossl_chacha20_xor,
     .aead = {
-        [SB_SUITE_NULL] = {.ops = &sb_null_aead_ops},
-        [SB_SUITE_AES_128_GCM] = {.ops = &ossl_aead},
-        [SB_SUITE_AES_256_GCM] = {.ops = &ossl_aead},
-        [SB_SUITE_CHACHA20_POLY1305] = {.ops = &ossl_aead},
-        [SB_SUITE_CHACHA20_HMAC_SHA256] = {.ops = &sb_etm_chacha20_hmac_ops},
+        [SB_SUITE_NULL] = {.ops = &sb_null_aead_ops, .available = ossl_suite_available},
+        [SB_SUITE_AES_128_GCM] = {.ops = &ossl_aead, .available = ossl_suite_available},
+        [SB_SUITE_AES_256_GCM] = {.ops = &ossl_aead, .available = ossl_suite_available},
+        [SB_SUITE_CHACHA20_POLY1305] = {.ops = &ossl_aead, .available = ossl_suite_available},
+        [SB_SUITE_CHACHA20_HMAC_SHA256] = {.ops = &sb_etm_chacha20_hmac_ops,
+                                           .available = ossl_suite_available},
     },
     .kex = {
-        [SB_GROUP_X25519] = {.ops = &ossl_x25519},
-        [SB_GROUP_P256] = {.ops = &ossl_p256},
+        [SB_GROUP_X25519] = {.ops = &ossl_x25519, .available = ossl_group_available},
+        [SB_GROUP_P256] = {.ops = &ossl_p256, .available = ossl_group_available},
     },
 };

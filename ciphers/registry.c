@@ -1,27 +1,108 @@
-/* The registry: which backends are compiled in, and how a (backend, suite) or (backend, group)
- * pair is resolved to ops or to the reason it is unavailable. */
+/* The registry: which backends are compiled in (the list the Makefile makes from
+ * ciphers/backends.txt and BACKENDS, build/<build>/gen/sb_backends.h), and how a (backend,
+ * suite) or (backend, group) pair is resolved to ops or to the reason it is unavailable. A
+ * backend left out of the build keeps its entry, with no descriptor, so that it can be listed
+ * and refused by name instead of vanishing (mbedTLS's FEATURE_UNAVAILABLE). */
 #include <string.h>
 
 #include "ciphers/cipher.h"
 #include "common/util.h"
+#include "sb_backends.h"
 
-extern const sb_backend sb_backend_openssl;
-extern const sb_backend sb_backend_sodium;
-extern const sb_backend sb_backend_mbedtls;
+/* Each entry of SB_BACKEND_LIST has built = 1 or 0: a built backend is declared, listed in
+ * sb_backends and pointed at by its entry; one left out is only named. */
+#define SB_DECL_1(name) extern const sb_backend sb_backend_##name;
+#define SB_DECL_0(name)
+#define SB_ITEM_1(name) &sb_backend_##name,
+#define SB_ITEM_0(name)
+#define SB_PTR_1(name) &sb_backend_##name
+#define SB_PTR_0(name) NULL
+
+#define SB_BACKEND(name, library, soname, built) SB_DECL_##built(name)
+SB_BACKEND_LIST
+#undef SB_BACKEND
 
 const sb_backend *const sb_backends[] = {
-    &sb_backend_openssl,
-    &sb_backend_sodium,
-    &sb_backend_mbedtls,
+#define SB_BACKEND(name, library, soname, built) SB_ITEM_##built(name)
+    SB_BACKEND_LIST
+#undef SB_BACKEND
     NULL,
 };
 
+const sb_backend_entry sb_backend_entries[] = {
+#define SB_BACKEND(name, library, soname, built) {#name, library, soname, SB_PTR_##built(name)},
+    SB_BACKEND_LIST
+#undef SB_BACKEND
+    {NULL, NULL, NULL, NULL},
+};
+
+const char sb_backends_built[] = SB_BACKENDS_BUILT;
+
+const char sb_backend_not_built[] =
+    "not built into this binary, made with BACKENDS=\"" SB_BACKENDS_BUILT "\" (rebuild with "
+    "plain 'make' for every backend, or name this one in BACKENDS)";
+
+const sb_backend_entry *sb_backend_entry_by_name(const char *name)
+{
+    for (const sb_backend_entry *e = sb_backend_entries; e->name; e++)
+        if (strcmp(e->name, name) == 0)
+            return e;
+    return NULL;
+}
+
 const sb_backend *sb_backend_by_name(const char *name)
 {
-    for (const sb_backend *const *be = sb_backends; *be; be++)
-        if (strcmp((*be)->name, name) == 0)
-            return *be;
+    const sb_backend_entry *e = sb_backend_entry_by_name(name);
+    return e ? e->built : NULL;
+}
+
+const void *sb_registry_nth(sb_kind kind, size_t i)
+{
+    switch (kind) {
+    case SB_KIND_BACKEND:
+        for (size_t n = 0; sb_backends[n]; n++)
+            if (n == i)
+                return sb_backends[n];
+        return NULL;
+    case SB_KIND_SUITE: return i < SB_SUITE_COUNT ? sb_suite_by_id((unsigned)i) : NULL;
+    case SB_KIND_GROUP: return i + 1 < SB_GROUP_COUNT ? sb_group_by_id((unsigned)i + 1) : NULL;
+    }
     return NULL;
+}
+
+const char *sb_registry_name(sb_kind kind, const void *item)
+{
+    switch (kind) {
+    case SB_KIND_BACKEND: return ((const sb_backend *)item)->name;
+    case SB_KIND_SUITE: return ((const sb_suite *)item)->name;
+    case SB_KIND_GROUP: return ((const sb_group *)item)->name;
+    }
+    return NULL;
+}
+
+const void *sb_registry_find(sb_kind kind, const char *name, const char **why)
+{
+    const void *found = NULL;
+    const char *reason = NULL;
+    switch (kind) {
+    case SB_KIND_BACKEND: {
+        const sb_backend_entry *e = sb_backend_entry_by_name(name);
+        found = e ? e->built : NULL;
+        reason = e ? sb_backend_not_built : "unknown backend";
+        break;
+    }
+    case SB_KIND_SUITE:
+        found = sb_suite_by_name(name);
+        reason = "unknown suite";
+        break;
+    case SB_KIND_GROUP:
+        found = sb_group_by_name(name);
+        reason = "unknown group";
+        break;
+    }
+    if (!found && why)
+        *why = reason;
+    return found;
 }
 
 /* Like fio's check_engine_ops(): an ops table with a missing hook is refused with a reason
@@ -50,7 +131,7 @@ sb_err sb_cipher_get(const sb_backend *be, const sb_suite *suite, sb_cipher *out
     }
     if ((reason = aead_ops_incomplete(impl->ops)) != NULL)
         goto unavailable;
-    if (impl->available && (reason = impl->available()) != NULL)
+    if (impl->available && (reason = impl->available(suite)) != NULL)
         goto unavailable;
     if (impl->ops == &sb_etm_chacha20_hmac_ops && (!be->chacha20_xor || !be->hmac)) {
         reason = "backend lacks raw ChaCha20 or HMAC-SHA256";
@@ -78,13 +159,16 @@ sb_err sb_cipher_lookup(const char *spec, sb_cipher *out, const char **why)
     }
     memcpy(name, spec, (size_t)(colon - spec));
     name[colon - spec] = '\0';
-    const sb_backend *be = sb_backend_by_name(name);
+    const sb_backend_entry *e = sb_backend_entry_by_name(name);
     const sb_suite *suite = sb_suite_by_name(colon + 1);
-    if (!be || !suite) {
+    if (!e || !e->built || !suite) {
         if (why)
-            *why = !be ? "unknown backend (see 'sealbench list')" : "unknown suite (see 'sealbench list')";
+            *why = !e          ? "unknown backend (see 'sealbench list')"
+                   : !e->built ? sb_backend_not_built
+                               : "unknown suite (see 'sealbench list')";
         return SB_ERR_ARG;
     }
+    const sb_backend *be = e->built;
     return sb_cipher_get(be, suite, out, why);
 }
 
@@ -96,12 +180,14 @@ const sb_kex_ops *sb_kex_get(const sb_backend *be, const sb_group *group, const 
         return NULL;
     }
     const sb_kex_impl *impl = &be->kex[group->id];
-    if (!impl->ops || !impl->ops->keygen || !impl->ops->public_key || !impl->ops->derive) {
-        if (why)
-            *why = impl->missing ? impl->missing : "not implemented by this backend";
-        return NULL;
-    }
-    return impl->ops;
+    const char *reason = NULL;
+    if (!impl->ops || !impl->ops->keygen || !impl->ops->public_key || !impl->ops->derive)
+        reason = impl->missing ? impl->missing : "not implemented by this backend";
+    else if (impl->available)
+        reason = impl->available(group);
+    if (reason && why)
+        *why = reason;
+    return reason ? NULL : impl->ops;
 }
 
 sb_err sb_hkdf(const sb_backend *be, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,

@@ -209,8 +209,9 @@ static sb_err sodium_chacha20_xor(const uint8_t key[32], const uint8_t nonce[SB_
 
 /* ---- AES-256-GCM ----------------------------------------------------------------------------- */
 
-static const char *sodium_aes256gcm_available(void)
+static const char *sodium_aes256gcm_available(const sb_suite *suite)
 {
+    (void)suite;
     /* The CPU probe runs inside sodium_init(); before it, the answer would always be "no". */
     if (sodium_init() < 0)
         return "libsodium failed to initialise";
@@ -241,7 +242,7 @@ static sb_err sodium_aes256gcm_init(void **state, const sb_backend *be, const sb
         suite->tag_bytes != crypto_aead_aes256gcm_ABYTES || suite->mac_key_bytes != 0)
         return SB_ERR_ARG;
     /* Without the instructions, beforenm would die on SIGILL rather than fail. */
-    if (sodium_aes256gcm_available() != NULL)
+    if (sodium_aes256gcm_available(suite) != NULL)
         return SB_ERR_UNAVAILABLE;
     /* The state is SIMD registers spilled to memory and must be 16-byte aligned. posix_memalign
      * rather than sodium_malloc: the latter maps guard pages, too slow for a context per epoch. */
@@ -423,7 +424,6 @@ static const sb_kex_ops sodium_x25519_ops = {
 
 const sb_backend sb_backend_sodium = {
     .name = "sodium",
-    .library = "libsodium",
     .version = sodium_backend_version,
     .setup = sodium_backend_setup,
 

@@ -21,6 +21,11 @@ extern const sb_command sb_cmd_list, sb_cmd_vectors, sb_cmd_speed, sb_cmd_broker
 /* Print "sealbench CMD: <message> (see 'sealbench CMD --help')" to stderr; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The built backend called name; NULL after a usage error naming flag (*code: its exit
+ * status) for an unknown name or a backend left out of this build, said as such. */
+const struct sb_backend *cli_backend_arg(const char *cmd, const char *flag, const char *name,
+                                         int *code);
+
 /* getopt_long with the conventions above. Returns the option, or -1 at the end; on --help
  * prints help and sets *exit_code to 0; on an unknown or malformed option prints the one-line
  * error and sets *exit_code to 2. Either way the caller returns *exit_code when it is >= 0. */

@@ -49,9 +49,10 @@ static int run(int argc, char **argv)
         return cli_usage_error("keys", "unexpected argument '%s'", argv[optind]);
     if (!n)
         return cli_usage_error("keys", "--devices N is required");
-    const sb_backend *be = sb_backend_by_name(backend);
+    int code_be = 2;
+    const sb_backend *be = cli_backend_arg("keys", "--backend", backend, &code_be);
     if (!be)
-        return cli_usage_error("keys", "--backend: unknown backend '%s'", backend);
+        return code_be;
     if (be->setup && be->setup() != SB_OK) {
         fprintf(stderr, "sealbench keys: %s cannot be initialised\n", be->name);
         return 1;

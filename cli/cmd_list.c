@@ -5,6 +5,7 @@
 
 #include "ciphers/cipher.h"
 #include "cli/cli.h"
+#include "experiments/offer.h"
 
 static int run(int argc, char **argv);
 
@@ -12,24 +13,38 @@ const sb_command sb_cmd_list = {
     .name = "list",
     .summary = "show which backend offers which suite and group, and library versions",
     .help = "usage: sealbench list [--csv]\n\n"
-            "Prints the library versions found at run time, then every backend x suite and\n"
-            "backend x group pair: 'ok', or 'unavailable' and why (a library that lacks an\n"
-            "algorithm, or a CPU that lacks the instructions it needs).\n\n"
+            "Prints every backend of ciphers/backends.txt with the library version found at\n"
+            "run time, or 'unavailable' when the backend was left out of this build (make\n"
+            "BACKENDS=...), then every backend x suite and backend x group pair: 'ok', or\n"
+            "'unavailable' and why (a backend not built, a library that lacks an algorithm\n"
+            "or whose OpenSSL fetch of it failed, a CPU that lacks the instructions it needs).\n\n"
             "Options:\n"
-            "  --csv     one row per pair: kind,backend,name,status,reason\n"
+            "  --csv     one row per library and per pair:\n"
+            "            kind,backend,name,status,reason,wire_id,key_bytes,mac_key_bytes,\n"
+            "            nonce_bytes,tag_bytes,header_bytes,overhead_bytes,pub_bytes\n"
+            "            kind is library, suite or group; status ok or unavailable; reason\n"
+            "            says why not (for a library that is ok: its version). Suite rows give\n"
+            "            the suite's wire id and sizes in bytes (overhead = header + tag, the\n"
+            "            unpadded bytes a sealed message adds, PROTOCOL.md); group rows the\n"
+            "            group's wire id and public key bytes; the rest is empty.\n"
             "  --help    this text\n",
     .run = run,
 };
 
-static void csv_field(const char *s)
+static void text_row(const sb_offer_row *row, void *ctx)
 {
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
+    const char **kind = ctx;
+    if (!row->suite && !row->group) {
+        printf("  %-8s %-10s %s%s\n", row->backend->name, row->name, row->ok ? "" : "unavailable: ",
+               row->reason);
+        return;
     }
-    putchar('"');
+    if (strcmp(*kind, row->kind) != 0) {
+        *kind = row->kind;
+        printf("\n%-8s %-22s %s\n", "backend", row->kind, "status");
+    }
+    printf("%-8s %-22s %s%s%s\n", row->backend->name, row->name, row->ok ? "ok" : "unavailable",
+           row->ok ? "" : ": ", row->ok ? "" : row->reason);
 }
 
 static int run(int argc, char **argv)
@@ -46,49 +61,9 @@ static int run(int argc, char **argv)
         return cli_usage_error("list", "unexpected argument '%s'", argv[optind]);
 
     if (csv)
-        puts("kind,backend,name,status,reason");
-    else
-        puts("Libraries (versions loaded at run time):");
-    for (const sb_backend *const *be = sb_backends; *be; be++) {
-        if (csv) {
-            printf("library,%s,", (*be)->name);
-            csv_field((*be)->library);
-            printf(",ok,");
-            csv_field((*be)->version());
-            putchar('\n');
-        } else {
-            printf("  %-8s %-10s %s\n", (*be)->name, (*be)->library, (*be)->version());
-        }
-    }
-    for (int kind = 0; kind < 2; kind++) {
-        if (!csv)
-            printf("\n%-8s %-22s %s\n", "backend", kind ? "group" : "suite", "status");
-        for (const sb_backend *const *be = sb_backends; *be; be++) {
-            unsigned n = kind ? SB_GROUP_COUNT : SB_SUITE_COUNT;
-            for (unsigned id = kind ? 1 : 0; id < n; id++) {
-                const char *name, *why = NULL;
-                int ok;
-                if (kind) {
-                    const sb_group *g = sb_group_by_id(id);
-                    name = g->name;
-                    ok = sb_kex_get(*be, g, &why) != NULL;
-                } else {
-                    const sb_suite *s = sb_suite_by_id(id);
-                    sb_cipher cipher;
-                    name = s->name;
-                    ok = sb_cipher_get(*be, s, &cipher, &why) == SB_OK;
-                }
-                if (csv) {
-                    printf("%s,%s,%s,%s,", kind ? "group" : "suite", (*be)->name, name,
-                           ok ? "ok" : "unavailable");
-                    csv_field(ok ? "" : why);
-                    putchar('\n');
-                } else {
-                    printf("%-8s %-22s %s%s%s\n", (*be)->name, name, ok ? "ok" : "unavailable",
-                           ok ? "" : ": ", ok ? "" : why);
-                }
-            }
-        }
-    }
+        return sb_offer_write_csv(stdout) == 0 ? 0 : 1;
+    const char *kind = "library";
+    printf("Libraries (versions loaded at run time; this binary has: %s):\n", sb_backends_built);
+    sb_offer_each(text_row, &kind);
     return 0;
 }

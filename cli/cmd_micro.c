@@ -41,10 +41,10 @@ const sb_command sb_cmd_micro = {
         "standard deviation / mean). Clock: Google Benchmark's real time,\n"
         "std::chrono::steady_clock (CLOCK_MONOTONIC), named in the timer column.\n\n"
         "Options (repeatable ones also take comma lists; 'all' selects everything):\n"
-        "  --backend B      openssl, sodium, mbedtls (default all)\n"
-        "  --suite S        null, aes-128-gcm, aes-256-gcm, chacha20-poly1305,\n"
-        "                   chacha20-hmac-sha256 (default all: null is the baseline)\n"
-        "  --group G        x25519, p256 (default all)\n"
+        "  --backend B      a backend this binary was built with (default all of them;\n"
+        "                   'sealbench list' names every backend, built or not)\n"
+        "  --suite S        a suite of 'sealbench list' (default all: null is the baseline)\n"
+        "  --group G        a group of 'sealbench list' (default all)\n"
         "  --sizes LIST     plaintext bytes, 1 to 65536 (default\n"
         "                   16,32,48,64,96,128,192,256,384,512,1024,2048,4096,16384)\n"
         "  --ops LIST       seal,open,forge,keygen,ecdh,handshake,rekey (default all)\n"
@@ -96,69 +96,82 @@ static int each_item(const char *flag, const char *list, int (*add)(sb_micro_pla
                                    *known ? " " : "", known);
         memcpy(item, s, n);
         item[n] = '\0';
-        if (!add(p, item))
+        if (!add(p, item)) {
+            if (strcmp(flag, "--backend") == 0 && sb_backend_entry_by_name(item))
+                return cli_usage_error("micro", "%s: backend '%s' is %s", flag, item,
+                                       sb_backend_not_built);
             return cli_usage_error("micro", "%s: %s '%s'%s%s", flag, problem, item,
                                    *known ? " " : "", known);
+        }
         if (!s[n])
             return -1;
         s += n + 1;
     }
 }
 
+/* Returns from the calling function: 1 once item is in the array arr (n in use), appended if
+ * it was not; 0 when the array is full. */
+#define RETURN_ADDED_ONCE(arr, n, item)                                                      \
+    do {                                                                                     \
+        size_t i_ = 0;                                                                       \
+        while (i_ < (n) && (const void *)(arr)[i_] != (item))                                \
+            i_++;                                                                            \
+        if (i_ < (n))                                                                        \
+            return 1;                                                                        \
+        if ((n) >= sizeof(arr) / sizeof((arr)[0]))                                           \
+            return 0;                                                                        \
+        (arr)[(n)++] = (item);                                                               \
+        return 1;                                                                            \
+    } while (0)
+
+static int add_item(sb_micro_plan *p, sb_kind kind, const void *item)
+{
+    switch (kind) {
+    case SB_KIND_BACKEND: RETURN_ADDED_ONCE(p->backends, p->n_backends, item);
+    case SB_KIND_SUITE: RETURN_ADDED_ONCE(p->suites, p->n_suites, item);
+    case SB_KIND_GROUP: RETURN_ADDED_ONCE(p->groups, p->n_groups, item);
+    }
+    return 0;
+}
+
+/* A backend, suite or group by name, or every one for `all` (sb_registry_nth: the same `all`
+ * as a config's). A backend left out of this build is refused, as an unknown name is. */
+static int add_named(sb_micro_plan *p, sb_kind kind, const char *name)
+{
+    const void *item;
+    if (strcmp(name, "all") != 0)
+        return (item = sb_registry_find(kind, name, NULL)) && add_item(p, kind, item);
+    for (size_t i = 0; (item = sb_registry_nth(kind, i)); i++)
+        if (!add_item(p, kind, item))
+            return 0;
+    return 1;
+}
+
+/* "(known: a, b, all)", from the registry (built backends only). */
+static const char *known_names(sb_kind kind, char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "(known:");
+    const void *item;
+    for (size_t i = 0; n < cap && (item = sb_registry_nth(kind, i)); i++)
+        n += (size_t)snprintf(out + n, cap - n, " %s,", sb_registry_name(kind, item));
+    if (n < cap)
+        snprintf(out + n, cap - n, " all)");
+    return out;
+}
+
 static int add_backend(sb_micro_plan *p, const char *name)
 {
-    if (strcmp(name, "all") == 0) {
-        for (const sb_backend *const *be = sb_backends; *be; be++)
-            if (!add_backend(p, (*be)->name))
-                return 0;
-        return 1;
-    }
-    const sb_backend *be = sb_backend_by_name(name);
-    if (!be)
-        return 0;
-    for (size_t i = 0; i < p->n_backends; i++)
-        if (p->backends[i] == be)
-            return 1;
-    if (p->n_backends >= sizeof p->backends / sizeof p->backends[0])
-        return 0;
-    p->backends[p->n_backends++] = be;
-    return 1;
+    return add_named(p, SB_KIND_BACKEND, name);
 }
 
 static int add_suite(sb_micro_plan *p, const char *name)
 {
-    if (strcmp(name, "all") == 0) {
-        for (unsigned id = 0; id < SB_SUITE_COUNT; id++)
-            if (!add_suite(p, sb_suite_by_id(id)->name))
-                return 0;
-        return 1;
-    }
-    const sb_suite *s = sb_suite_by_name(name);
-    if (!s)
-        return 0;
-    for (size_t i = 0; i < p->n_suites; i++)
-        if (p->suites[i] == s)
-            return 1;
-    p->suites[p->n_suites++] = s; /* at most SB_SUITE_COUNT distinct ones */
-    return 1;
+    return add_named(p, SB_KIND_SUITE, name);
 }
 
 static int add_group(sb_micro_plan *p, const char *name)
 {
-    if (strcmp(name, "all") == 0) {
-        for (unsigned id = 1; id < SB_GROUP_COUNT; id++)
-            if (!add_group(p, sb_group_by_id(id)->name))
-                return 0;
-        return 1;
-    }
-    const sb_group *g = sb_group_by_name(name);
-    if (!g)
-        return 0;
-    for (size_t i = 0; i < p->n_groups; i++)
-        if (p->groups[i] == g)
-            return 1;
-    p->groups[p->n_groups++] = g;
-    return 1;
+    return add_named(p, SB_KIND_GROUP, name);
 }
 
 static int add_size(sb_micro_plan *p, const char *text)
@@ -255,23 +268,22 @@ static int run(int argc, char **argv)
     sb_micro_plan plan = {.enabled = 1, .repetitions = 10, .min_time_s = 0.05};
     const char *out_path = NULL, *samples = NULL;
     int no_counters = 0, list = 0, verbose = 0, sizes_given = 0, c, code = -1;
-    char *end;
+    char *end, known[256];
     while ((c = cli_getopt(&sb_cmd_micro, argc, argv, "", longopts, &code)) != -1) {
         if (code >= 0)
             return code;
         switch (c) {
         case O_BACKEND:
             code = each_item("--backend", optarg, add_backend, &plan, "unknown backend",
-                             "(known: openssl, sodium, mbedtls, all)");
+                             known_names(SB_KIND_BACKEND, known, sizeof known));
             break;
         case O_SUITE:
             code = each_item("--suite", optarg, add_suite, &plan, "unknown suite",
-                             "(known: null, aes-128-gcm, aes-256-gcm, chacha20-poly1305, "
-                             "chacha20-hmac-sha256, all)");
+                             known_names(SB_KIND_SUITE, known, sizeof known));
             break;
         case O_GROUP:
             code = each_item("--group", optarg, add_group, &plan, "unknown group",
-                             "(known: x25519, p256, all)");
+                             known_names(SB_KIND_GROUP, known, sizeof known));
             break;
         case O_SIZES:
             if (!sizes_given)

@@ -97,8 +97,9 @@ static int run(int argc, char **argv)
         return cli_usage_error("pair", "--restart-broker-at needs the private broker, not --broker");
     if ((rc = cli_role_finish(&r, 0)) || (rc = cli_fleet_finish(&r, &s.device)))
         return rc;
-    if (gw_backend && !(s.gateway_backend = sb_backend_by_name(gw_backend)))
-        return cli_usage_error("pair", "--gateway-backend: unknown backend '%s'", gw_backend);
+    if (gw_backend &&
+        !(s.gateway_backend = cli_backend_arg("pair", "--gateway-backend", gw_backend, &rc)))
+        return rc;
     volatile sig_atomic_t stop = 0;
     cli_catch_stop(&stop);
     s.device.link.measured = cli_print_report;

@@ -140,8 +140,8 @@ static int run(int argc, char **argv)
             return code;
         switch (c) {
         case 'b':
-            if (!sb_backend_by_name(optarg))
-                return cli_usage_error("speed", "unknown backend '%s'", optarg);
+            if (!cli_backend_arg("speed", "--backend", optarg, &code))
+                return code;
             if (nb < 8) backends[nb++] = optarg;
             break;
         case 's':

@@ -554,9 +554,9 @@ static int run(int argc, char **argv)
         if (c == 'v') {
             verbose = 1;
         } else if (c == 'b') {
-            const sb_backend *be = sb_backend_by_name(optarg);
+            const sb_backend *be = cli_backend_arg("vectors", "--backend", optarg, &code);
             if (!be)
-                return cli_usage_error("vectors", "unknown backend '%s'", optarg);
+                return code;
             if (nbe < sizeof bes / sizeof bes[0])
                 bes[nbe++] = be;
         }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ciphers/cipher.h"
 #include "cli/cli.h"
 
 static const sb_command *const commands[] = {
@@ -52,6 +53,19 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, " (see 'sealbench %s --help')\n", cmd);
     return 2;
+}
+
+const sb_backend *cli_backend_arg(const char *cmd, const char *flag, const char *name, int *code)
+{
+    const char *why = NULL;
+    const sb_backend *be = sb_registry_find(SB_KIND_BACKEND, name, &why);
+    if (be)
+        return be;
+    if (sb_backend_entry_by_name(name))
+        *code = cli_usage_error(cmd, "%s: backend '%s' is %s", flag, name, why);
+    else
+        *code = cli_usage_error(cmd, "%s: unknown backend '%s'", flag, name);
+    return NULL;
 }
 
 int cli_getopt(const sb_command *cmd, int argc, char **argv, const char *shortopts,

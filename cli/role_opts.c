@@ -156,9 +156,8 @@ int cli_role_finish(cli_role *r, int multi)
 {
     int rc;
     const sb_role_link *l = &r->link;
-    if (!(r->link.backend = sb_backend_by_name(r->backend)))
-        return cli_usage_error(r->cmd, "--backend: unknown backend '%s' (see 'sealbench list')",
-                               r->backend);
+    if (!(r->link.backend = cli_backend_arg(r->cmd, "--backend", r->backend, &rc)))
+        return rc;
     const char *why = sb_prefix_problem(l->prefix);
     if (why)
         return cli_usage_error(r->cmd, "--prefix '%s': %s", l->prefix, why);

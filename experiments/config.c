@@ -203,19 +203,19 @@ static void known_keys(unsigned kind, char *out, size_t cap)
             appendf(out, cap, "%s%s", out[0] ? ", " : "", keys[i].name);
 }
 
-/* The known backends, suites or groups, for "unknown ..." messages. */
+/* The registry's kind behind a key type (backend, suite and group keys only). */
+static sb_kind registry_kind(enum type t)
+{
+    return t == T_BACKEND ? SB_KIND_BACKEND : t == T_SUITE ? SB_KIND_SUITE : SB_KIND_GROUP;
+}
+
+/* The known backends (built ones), suites or groups, for "unknown ..." messages. */
 static void list_names(enum type t, char *out, size_t cap)
 {
     out[0] = '\0';
-    if (t == T_BACKEND)
-        for (const sb_backend *const *be = sb_backends; *be; be++)
-            appendf(out, cap, "%s, ", (*be)->name);
-    else if (t == T_SUITE)
-        for (unsigned i = 0; i < SB_SUITE_COUNT; i++)
-            appendf(out, cap, "%s, ", sb_suite_by_id(i)->name);
-    else if (t == T_GROUP)
-        for (unsigned i = 1; i < SB_GROUP_COUNT; i++)
-            appendf(out, cap, "%s, ", sb_group_by_id(i)->name);
+    const void *p;
+    for (size_t i = 0; (p = sb_registry_nth(registry_kind(t), i)); i++)
+        appendf(out, cap, "%s, ", sb_registry_name(registry_kind(t), p));
     appendf(out, cap, "or all");
 }
 
@@ -270,22 +270,19 @@ static int level_same(enum type t, level a, level b)
     }
 }
 
-/* `all` for backend, suite, group or ops: every value, in registry order. */
+/* `all` for backend, suite, group or ops: every value, in registry order (sb_registry_nth:
+ * the same `all` as the command line's). */
 void sb_cfg_expand_all(const key_spec *k, levels *out)
 {
     out->n = 0;
-    if (k->type == T_BACKEND)
-        for (const sb_backend *const *be = sb_backends; *be && out->n < SB_CFG_MAX_LEVELS; be++)
-            out->v[out->n++].p = *be;
-    else if (k->type == T_SUITE)
-        for (unsigned i = 0; i < SB_SUITE_COUNT; i++)
-            out->v[out->n++].p = sb_suite_by_id(i);
-    else if (k->type == T_GROUP)
-        for (unsigned i = 1; i < SB_GROUP_COUNT; i++)
-            out->v[out->n++].p = sb_group_by_id(i);
-    else
+    if (k->type == T_BACKEND || k->type == T_SUITE || k->type == T_GROUP) {
+        const void *p;
+        while (out->n < SB_CFG_MAX_LEVELS && (p = sb_registry_nth(registry_kind(k->type), out->n)))
+            out->v[out->n++].p = p;
+    } else {
         for (size_t i = 0; i < k->n_words; i++)
             out->v[out->n++].u = i;
+    }
 }
 
 /* One level of a key; 0 on success, -1 after sb_cfg_fail(). */
@@ -296,22 +293,17 @@ static int parse_level(ctx *c, unsigned line, const section *s, const key_spec *
     const char *why;
     switch (k->type) {
     case T_BACKEND:
-        if ((out->p = sb_backend_by_name(item)))
-            return 0;
-        list_names(k->type, known, sizeof known);
-        sb_cfg_key_fail(c, line, s, k->name, "unknown backend '%s' (known: %s)", item, known);
-        return -1;
     case T_SUITE:
-        if ((out->p = sb_suite_by_name(item)))
-            return 0;
-        list_names(k->type, known, sizeof known);
-        sb_cfg_key_fail(c, line, s, k->name, "unknown suite '%s' (known: %s)", item, known);
-        return -1;
     case T_GROUP:
-        if ((out->p = sb_group_by_name(item)))
+        if ((out->p = sb_registry_find(registry_kind(k->type), item, &why)))
             return 0;
+        if (k->type == T_BACKEND && sb_backend_entry_by_name(item)) {
+            /* Known but left out of this build: never another backend in its place. */
+            sb_cfg_key_fail(c, line, s, k->name, "backend '%s' is %s", item, why);
+            return -1;
+        }
         list_names(k->type, known, sizeof known);
-        sb_cfg_key_fail(c, line, s, k->name, "unknown group '%s' (known: %s)", item, known);
+        sb_cfg_key_fail(c, line, s, k->name, "%s '%s' (known: %s)", why, item, known);
         return -1;
     case T_WORD:
         for (size_t i = 0; i < k->n_words; i++)

@@ -282,18 +282,6 @@ static json_t *lib_entry(const char *library, const char *version, const char *s
     return e;
 }
 
-/* A backend's shared object, by the backend's registry name: the file the loader mapped. */
-static const char *backend_soname(const char *backend)
-{
-    if (strcmp(backend, "openssl") == 0)
-        return "libcrypto.so";
-    if (strcmp(backend, "sodium") == 0)
-        return "libsodium.so";
-    if (strcmp(backend, "mbedtls") == 0)
-        return "libmbedcrypto.so";
-    return NULL;
-}
-
 /* Every entry: the library, the version it reports (or its headers, or nothing, as "source"
  * says), and the Debian package holding the file this process loaded (debian_package). */
 static json_t *lib_entry_loaded(const char *library, const char *version, const char *source,
@@ -311,13 +299,21 @@ json_t *sb_prov_libraries(const sb_manifest_inputs *in)
 {
     json_t *libs = json_object();
     json_t *backends = json_object();
-    for (const sb_backend *const *be = sb_backends; *be; be++) {
-        const char *v = (*be)->version ? (*be)->version() : NULL;
-        json_object_set_new(backends, (*be)->name,
-                            lib_entry_loaded((*be)->library, v && *v ? v : NULL,
-                                             "run time: the loaded library's own version call",
-                                             "the backend has no version()",
-                                             backend_soname((*be)->name)));
+    /* Every backend ciphers/backends.txt knows: one left out of this build says so. */
+    for (const sb_backend_entry *e = sb_backend_entries; e->name; e++) {
+        const sb_backend *be = e->built;
+        const char *v = be && be->version ? be->version() : NULL;
+        json_t *entry;
+        if (be) {
+            entry = lib_entry_loaded(e->library, v && *v ? v : NULL,
+                                     "run time: the loaded library's own version call",
+                                     "the backend has no version()", e->soname);
+        } else {
+            entry = lib_entry(e->library, NULL, "none", sb_backend_not_built);
+            sb_prov_put(entry, "debian_package", NULL, sb_backend_not_built);
+        }
+        json_object_set_new(entry, "built", json_boolean(be != NULL));
+        json_object_set_new(backends, e->name, entry);
     }
     json_object_set_new(libs, "backends", backends);
 

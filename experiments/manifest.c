@@ -28,6 +28,7 @@
 
 #include "build_info.h"
 #include "ciphers/cipher.h"
+#include "experiments/offer.h"
 #include "common/util.h"
 #include "experiments/prov.h"
 
@@ -137,6 +138,10 @@ static json_t *build_collect(void)
     sb_prov_put_str(b, "arch", BUILD_ARCH, "not one of x86_64, aarch64, arm, i386");
     json_object_set_new(b, "type", json_string(BUILD_SANITIZED ? "sanitize" : "native"));
     json_object_set_new(b, "optimized", json_boolean(BUILD_OPTIMIZED));
+    json_t *backends = json_array();
+    for (const sb_backend *const *be = sb_backends; *be; be++)
+        json_array_append_new(backends, json_string((*be)->name));
+    json_object_set_new(b, "backends", backends);
     return b;
 }
 
@@ -240,6 +245,25 @@ exit:
     return d;
 }
 
+/* ---- What the binary offers ------------------------------------------------------------------ */
+
+/* `sealbench list --csv` as this process sees it (experiments/offer.h): the backends, built or
+ * not, each pair's status, and the suites' sizes, which the analysis reads from here. */
+static json_t *offer_collect(void)
+{
+    json_t *o = json_object();
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    int ok = f && sb_offer_write_csv(f) == 0;
+    if (f)
+        fclose(f);
+    json_object_set_new(o, "source", json_string("sealbench list --csv"));
+    sb_prov_put_str(o, "csv", ok ? text : NULL, "the CSV could not be written to memory");
+    free(text);
+    return o;
+}
+
 /* ---- The document ----------------------------------------------------------------------------- */
 
 json_t *sb_manifest_collect(const sb_manifest_inputs *in)
@@ -253,6 +277,7 @@ json_t *sb_manifest_collect(const sb_manifest_inputs *in)
     json_object_set_new(m, "run", run_collect(in));
     json_object_set_new(m, "build", build_collect());
     json_object_set_new(m, "libraries", sb_prov_libraries(in));
+    json_object_set_new(m, "offer", offer_collect());
     json_object_set_new(m, "host", sb_prov_host());
     json_object_set_new(m, "config", config_collect(in));
 

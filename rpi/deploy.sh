@@ -193,12 +193,16 @@ rel() {
 # ---- shared libraries --------------------------------------------------------------------------
 
 # Debian bookworm's runtime package for each library sealbench links (the -dev packages of
-# scripts/install-deps.sh depend on these; Raspberry Pi OS uses the same names).
+# scripts/install-deps.sh depend on these; Raspberry Pi OS uses the same names): the cipher
+# backends' from ciphers/backends.txt, every other one here.
 lib_package() {
+    local name _link soname runtime _rest
+    while read -r name _link soname runtime _rest; do
+        case $name in '' | '#'*) continue ;; esac
+        [ "$soname" != "$1" ] || { echo "$runtime"; return; }
+    done <"$SB_REPO/ciphers/backends.txt"
     case $1 in
-        libcrypto.so.3 | libssl.so.3) echo libssl3 ;;
-        libsodium.so.23) echo libsodium23 ;;
-        libmbedcrypto.so.7) echo libmbedcrypto7 ;;
+        libssl.so.3) echo libssl3 ;; # Paho's TLS build loads it (and libcrypto) itself
         libmbedtls.so.14) echo libmbedtls14 ;;
         libmbedx509.so.1) echo libmbedx509-1 ;;
         libjansson.so.4) echo libjansson4 ;;

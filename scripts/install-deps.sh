@@ -41,13 +41,23 @@ done
 # No job named: every job, unless only cross libraries were asked for.
 [ ${#JOBS[@]} -gt 0 ] || [ ${#CROSS_ARCHS[@]} -gt 0 ] || JOBS=(all)
 
-# The libraries sealbench links: the three crypto libraries, the JSON reader, Paho, the CSV
+# The cipher backends' -dev packages, from ciphers/backends.txt (a line per backend, the file
+# the Makefile builds them from); BACKENDS="openssl sodium" asks for those only, as the build.
+BACKENDS_FILE=$(dirname "$0")/../ciphers/backends.txt
+[ -r "$BACKENDS_FILE" ] || { echo "install-deps: $BACKENDS_FILE is missing" >&2; exit 2; }
+BACKEND_DEV=()
+while read -r name _link _soname _runtime dev _library; do
+    case $name in '' | '#'*) continue ;; esac
+    [ -z "${BACKENDS:-}" ] || [[ " $BACKENDS " == *" $name "* ]] || continue
+    IFS=, read -ra dev_pkgs <<<"$dev"
+    BACKEND_DEV+=("${dev_pkgs[@]}")
+done <"$BACKENDS_FILE"
+
+# The libraries sealbench links: the backends' crypto libraries, the JSON reader, Paho, the CSV
 # reader and CBOR encoder of the datasets, the config reader, Google Benchmark and PAPI. The
 # native build installs them for this machine, a cross build for its target (CROSS_LIBS).
 LIBS=(
-    libssl-dev
-    libsodium-dev
-    libmbedtls-dev
+    "${BACKEND_DEV[@]}"
     libjansson-dev
     libpaho-mqtt-dev
     libcsv-dev

@@ -7,12 +7,13 @@ any Python 3, not just the analysis one.
 """
 import csv
 import hashlib
+import io
 import json
 import os
 import re
 import sys
 
-from checks import check, close, quantile, summary
+from checks import backends_file, check, close, quantile, summary, vector_overheads
 
 
 # The Debian package behind each library the sealbench binary loaded, and behind the broker,
@@ -20,19 +21,22 @@ from checks import check, close, quantile, summary
 # is installed at that version. Under qemu-user with a private root (debian_package.root: a
 # cross target dpkg cannot hold, scripts/install-deps.sh) the host's dpkg knows none of the
 # target's packages: the root's own lists must agree instead.
-PACKAGES = {("backends", "openssl"): "libssl", ("backends", "sodium"): "libsodium",
-            ("backends", "mbedtls"): "libmbedcrypto", ("paho",): "libpaho-mqtt",
-            ("mosquitto",): "mosquitto", ("papi",): "libpapi", ("jansson",): "libjansson",
-            ("libcbor",): "libcbor", ("libcsv",): "libcsv", ("google_benchmark",): "libbenchmark",
-            ("libinih",): "libinih"}
+# The backends' packages come from ciphers/backends.txt (its runtime column), for the backends the
+# binary was built with.
+PACKAGES = {("paho",): "libpaho-mqtt", ("mosquitto",): "mosquitto", ("papi",): "libpapi",
+            ("jansson",): "libjansson", ("libcbor",): "libcbor", ("libcsv",): "libcsv",
+            ("google_benchmark",): "libbenchmark", ("libinih",): "libinih"}
 
 
-def check_packages(libs):
+def check_packages(libs, built):
     import shutil
     import subprocess
     if not check(shutil.which("dpkg-query"), "dpkg-query found (sealbench supports Debian and Raspberry Pi OS)"):
         return
-    for path, prefix in PACKAGES.items():
+    known = backends_file()
+    packages = {("backends", b): known[b]["runtime"] for b in built}
+    packages.update(PACKAGES)
+    for path, prefix in packages.items():
         e = libs
         for k in path:
             e = e.get(k) or {}
@@ -59,8 +63,8 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-TAG = {"null": 0, "aes-128-gcm": 16, "aes-256-gcm": 16, "chacha20-poly1305": 16,
-       "chacha20-hmac-sha256": 32}
+# Header + tag per suite, from the independent vectors (not from the code's suite table).
+OVERHEAD = vector_overheads()
 
 
 def show_log(run, cid, rep):
@@ -100,8 +104,8 @@ def main():
             check(int(r["messages_lost"]) == 0 and got == sent, f"{cid}: nothing lost at QoS {r['qos']} ({got}/{sent})")
         check(int(r["rejected_total"]) == 0, f"{cid}: no rejects")
         if r["pad_bytes"] == "0":
-            want = 14 + TAG[r["suite"]]
-            check(float(r["overhead_bytes_mean"]) == want, f"{cid}: overhead {r['overhead_bytes_mean']} == 14 + tag = {want}")
+            want = OVERHEAD[r["suite"]]
+            check(float(r["overhead_bytes_mean"]) == want, f"{cid}: overhead {r['overhead_bytes_mean']} == 14 + tag = {want} (the vectors')")
         check(float(r["seal_ns_p50"]) > 0 and float(r["open_ns_p50"]) > 0, f"{cid}: seal and open timed")
         check(float(r["seal_ns_p50"]) <= float(r["seal_ns_p99"]), f"{cid}: seal p50 <= p99")
         if r["topology"] == "inproc":
@@ -151,10 +155,23 @@ def main():
     check(outs and all(v is nodelay for v in outs),
           f"every device and gateway says tcp_nodelay {nodelay} ({len(outs)} said, {outs.count(not nodelay)} otherwise)")
     check(bool(m["build"]["git_describe"]), "git describe recorded")
-    for be in ("openssl", "sodium", "mbedtls"):
-        check(bool(m["libraries"]["backends"][be]["version"]), f"{be} version recorded")
+    # The backends built: the manifest's own record, which its `sealbench list --csv` must agree
+    # with; every backend of ciphers/backends.txt has an entry, built or not.
+    built = m["build"]["backends"]
+    offer = list(csv.DictReader(io.StringIO(m["offer"]["csv"])))
+    check(built == [r["backend"] for r in offer if r["kind"] == "library" and r["status"] == "ok"],
+          f"build.backends {built} are the libraries offer.csv says are ok")
+    check(sorted(m["libraries"]["backends"]) == sorted(backends_file()),
+          "libraries.backends has every backend of ciphers/backends.txt")
+    for be, e in m["libraries"]["backends"].items():
+        check(e["built"] == (be in built), f"libraries.backends.{be}.built is {be in built}")
+        check(bool(e["version"]) == (be in built), f"{be} version recorded exactly when built")
+    for r in offer:
+        if r["kind"] == "suite":
+            check(int(r["overhead_bytes"]) == OVERHEAD[r["name"]],
+                  f"offer.csv {r['backend']} {r['name']}: overhead {r['overhead_bytes']} is the vectors' {OVERHEAD[r['name']]}")
     check(bool(m["libraries"]["paho"]["version"]) and bool(m["libraries"]["mosquitto"]["version"]), "Paho and Mosquitto versions")
-    check_packages(m["libraries"])
+    check_packages(m["libraries"], built)
     check(bool(m["host"]["cpu"]["model"]), "CPU model recorded")
     check(m["config"]["sha256"] == sha256(config), "config sha256")
     got = {os.path.normpath(d["path"]): d["sha256"] for d in m["datasets"]}

@@ -230,14 +230,40 @@ expect_re out '^ *mbedtls +Mbed TLS +[0-9]+\.[0-9]+'
 run "$BIN" list --csv
 expect_rc 0
 header=$(head -n 1 "$TMP/stdout")
-if [ "$header" = "kind,backend,name,status,reason" ]; then ok; else
-    bad "header 'kind,backend,name,status,reason'" "'$header'"
-fi
-for want in library:3 suite:15 group:6; do
+want_header=kind,backend,name,status,reason,wire_id,key_bytes,mac_key_bytes,nonce_bytes,tag_bytes,header_bytes,overhead_bytes,pub_bytes
+if [ "$header" = "$want_header" ]; then ok; else bad "header '$want_header'" "'$header'"; fi
+# A row per backend of ciphers/backends.txt, built or not, and per pair with each suite and
+# group of the independent vectors (20 vectors: 5 suites x 2 groups).
+n_be=$(grep -cv '^#\|^[[:space:]]*$' ciphers/backends.txt)
+n_suites=$(grep -o '"suite": "[^"]*"' "$VECTORS" | sort -u | wc -l)
+n_groups=$(grep -o '"group": "[^"]*"' "$VECTORS" | sort -u | wc -l)
+for want in library:$n_be suite:$((n_be * n_suites)) group:$((n_be * n_groups)); do
     kind=${want%:*} n=${want#*:}
     got=$(grep -c "^$kind," "$TMP/stdout")
     if [ "$got" -eq "$n" ]; then ok; else bad "$n rows of kind $kind" "$got"; fi
 done
+# Each suite's sizes against the vectors: an unpadded message's wire bytes minus its plaintext
+# are overhead_bytes (PROTOCOL.md: the 14-byte header, then the tag).
+/usr/bin/python3 - "$VECTORS" "$TMP/stdout" <<'PY'
+import csv, json, sys
+vectors = json.load(open(sys.argv[1]))["vectors"]
+want = {}
+for v in vectors:
+    for m in v["messages"]:
+        if v["pad_to"] == 0:
+            want.setdefault(v["suite"], set()).add((len(m["wire"]) - len(m["plaintext"])) // 2)
+bad = 0
+for r in csv.DictReader(open(sys.argv[2])):
+    if r["kind"] != "suite":
+        continue
+    got = int(r["overhead_bytes"])
+    if want.get(r["name"]) != {got} or int(r["header_bytes"]) + int(r["tag_bytes"]) != got:
+        print(f"list --csv: {r['backend']} {r['name']} overhead {got} header {r['header_bytes']} "
+              f"tag {r['tag_bytes']}; the vectors say {want.get(r['name'])}")
+        bad = 1
+sys.exit(bad)
+PY
+if [ $? -eq 0 ]; then ok; else bad "list --csv sizes equal to the vectors'" "see above"; fi
 rows=$(($(grep -c '' "$TMP/stdout") - 1))
 if [ "$rows" -eq 24 ]; then ok; else bad "24 data rows and nothing else" "$rows: $(shown "$out")"; fi
 expect_re out '^suite,sodium,aes-128-gcm,unavailable,'

@@ -78,6 +78,16 @@ for p in texlive-latex-base latexmk chromium ansible gcc-aarch64-linux-gnu qemu-
     cmd="install-deps.sh --check-only experiments (lacks $p)"
     expect_lacks out " $p"
 done
+# The backends' -dev packages: those of ciphers/backends.txt, or of BACKENDS only, as the build.
+deps --check-only build
+for p in $(awk '!/^#/ && NF {gsub(",", " ", $5); print $5}' ciphers/backends.txt); do
+    expect_has out " $p"
+done
+BACKENDS="openssl sodium" deps --check-only build
+expect_has out " libsodium-dev"
+cmd="BACKENDS=\"openssl sodium\" install-deps.sh --check-only build (lacks libmbedtls-dev)"
+expect_lacks out "libmbedtls-dev"
+expect_has out " libpaho-mqtt-dev"
 deps --check-only paper
 expect_has out "latexmk"
 expect_lacks out "chromium"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ciphers/cipher.h"
+#include "experiments/offer.h"
 #include "experiments/manifest.h"
 #include "tests/check.h"
 
@@ -97,8 +98,8 @@ static json_t *collect(const char *const *datasets, size_t n)
 
 static void check_shape(json_t *m)
 {
-    static const char *const top[] = {"schema", "run",     "build", "libraries", "host",
-                                      "config", "datasets", "seed", "broker"};
+    static const char *const top[] = {"schema", "run",      "build", "libraries", "offer",
+                                      "host",   "config",   "datasets", "seed", "broker"};
     for (size_t i = 0; i < sizeof top / sizeof *top; i++)
         CHECK(json_object_get(m, top[i]) != NULL, "top-level key %s missing", top[i]);
     CHECK(json_integer_value(json_object_get(m, "schema")) == 1, "schema is not 1");
@@ -205,6 +206,27 @@ static void check_facts(json_t *m)
               (json_is_null(run_describe) && get(m, "build", "git_describe_run_why", NULL)),
           "build.git_describe_run neither a string nor explained");
     CHECK(json_is_string(get(m, "build", "compiler", NULL)), "build.compiler missing");
+
+    /* The backends built, and `sealbench list --csv` as written by its one serialiser. */
+    json_t *built = get(m, "build", "backends", NULL);
+    size_t n_built = 0;
+    while (sb_backends[n_built])
+        n_built++;
+    CHECK(json_is_array(built) && json_array_size(built) == n_built,
+          "build.backends is not the %zu backends built", n_built);
+    for (size_t i = 0; i < n_built && json_is_array(built); i++)
+        CHECK(strcmp(json_string_value(json_array_get(built, i)), sb_backends[i]->name) == 0,
+              "build.backends[%zu] is not %s", i, sb_backends[i]->name);
+    char *list = NULL;
+    size_t list_len = 0;
+    FILE *mem = open_memstream(&list, &list_len);
+    CHECK(mem && sb_offer_write_csv(mem) == 0, "sb_offer_write_csv to memory");
+    if (mem)
+        fclose(mem);
+    const char *csv = json_string_value(get(m, "offer", "csv", NULL));
+    CHECK(csv && list && strcmp(csv, list) == 0, "offer.csv is not sealbench list --csv");
+    CHECK(csv && strncmp(csv, "kind,backend,name,status,reason,", 32) == 0, "offer.csv header");
+    free(list);
 
     for (const sb_backend *const *be = sb_backends; *be; be++) {
         const char *v = json_string_value(get(m, "libraries", "backends", (*be)->name, "version",

@@ -29,7 +29,8 @@ NAME=test_micro
 HEADER='op,backend,suite,group,bytes,status,why,timer,repetitions,iterations,ns_p50,ns_p25,ns_p75,ns_p99,ns_mean,ns_min,ns_max,cv_pct,mb_per_s_p50,cpu_ns_p50,cycles_per_op,instructions_per_op,cycles_per_byte,counters'
 FAST=(--min-time 0.002 --repetitions 3)
 export REPS=3
-BACKENDS="openssl sodium mbedtls"
+# The backends this binary was built with, from its own list.
+BACKENDS=$("$BIN" list --csv | awk -F, '$1 == "library" && $4 == "ok" {printf "%s ", $2}')
 SUITES="aes-128-gcm chacha20-poly1305"
 SIZES="16 256"
 

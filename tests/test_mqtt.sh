@@ -166,8 +166,9 @@ PSK2=$(awk '$1 == "dev-0002" {print $2}' "$K")
 
 "$BIN" list --csv >"$TMP/list.csv" 2>&1
 check "list --csv" $? "$(head -n 3 "$TMP/list.csv")"
-BACKENDS=(openssl sodium mbedtls)
-SUITES=(null aes-128-gcm aes-256-gcm chacha20-poly1305 chacha20-hmac-sha256)
+# The backends this binary has and every suite, from the binary's own list.
+mapfile -t BACKENDS < <(awk -F, '$1 == "library" && $4 == "ok" {print $2}' "$TMP/list.csv")
+mapfile -t SUITES < <(awk -F, '$1 == "suite" && !seen[$3]++ {print $3}' "$TMP/list.csv")
 has() { # kind, backend, name
     grep -q "^$1,$2,$3,ok," "$TMP/list.csv"
 }

@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from .load import BACKEND_ORDER, GROUP_ORDER, SUITE_ORDER, order_key  # noqa: E402
+from .load import BACKEND_ORDER, GROUP_ORDER, SUITE_ORDER, SUITE_SIZES, order_key  # noqa: E402
 
 # ---- fixed visual vocabulary: a suite has the same colour in every figure ----
 # Okabe-Ito colours, distinguishable with the common colour-vision deficiencies and in greyscale
@@ -41,10 +41,12 @@ BACKEND_STYLES = {  # line style and marker, so backends stay apart without colo
 _SPARE_STYLES = [("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
 RUN_COLOURS = ["#444444", "#AAAAAA", "#CC79A7", "#E69F00"]  # platform_compare: one per run
 
-# PROTOCOL.md: 14 header bytes, then the suite's tag.
-HEADER_BYTES = 14
-TAG_BYTES = {"null": 0, "aes-128-gcm": 16, "aes-256-gcm": 16, "chacha20-poly1305": 16,
-             "chacha20-hmac-sha256": 32}
+
+def _or_list(values):
+    """"0, 16 or 32"."""
+    v = [str(x) for x in values]
+    return (v[0] if len(v) == 1 else ", ".join(v[:-1]) + " or " + v[-1]) if v else ""
+
 
 FULL_WIDTH_IN = 7.0
 COLUMN_WIDTH_IN = 3.5
@@ -539,7 +541,10 @@ def _overhead_figure(run, out_dir):
         ax_p.plot([x], [r["overhead_pct"]], **style)
     lo, hi = agg["plaintext_bytes_mean"].min(), agg["plaintext_bytes_mean"].max()
     xs = np.geomspace(max(1.0, lo / 1.6), hi * 1.6, 200)
-    theory = sorted({HEADER_BYTES + TAG_BYTES[s] for s in suites if s in TAG_BYTES})
+    # PROTOCOL.md's header plus the suite's tag, as the run's binary states them (offer.csv).
+    theory = sorted({SUITE_SIZES[s]["overhead_bytes"] for s in suites if s in SUITE_SIZES})
+    headers = sorted({SUITE_SIZES[s]["header_bytes"] for s in suites if s in SUITE_SIZES})
+    tags = sorted({SUITE_SIZES[s]["tag_bytes"] for s in suites if s in SUITE_SIZES})
     for t in theory:
         ax_b.axhline(t, color="#888888", lw=0.8, ls=(0, (4, 2)), zorder=1)
         ax_b.text(xs[-1], t, f" {t} B", va="center", ha="left", fontsize=6, color="#555555",
@@ -565,12 +570,13 @@ def _overhead_figure(run, out_dir):
                             label="padded"))
     if theory:
         kinds.append(Line2D([], [], color="#888888", ls=(0, (4, 2)), lw=0.8,
-                            label="14 B + tag"))
+                            label=f"{'/'.join(map(str, headers))} B + tag"))
     _finish(fig, run, [_suite_handles(suites), kinds], legend_fontsize=6.5)
     caption = (f"{title}: bytes added per message (top) and the same as a percentage of the "
                "plaintext (bottom), per suite, from every cell's mean plaintext and wire bytes "
                "(synthetic sizeN payloads and dataset records alike), log x. Dashed grey: the "
-               f"protocol's {HEADER_BYTES}-byte header plus the suite's tag (0, 16 or 32 B). "
+               f"protocol's {' or '.join(map(str, headers))}-byte header plus the suite's tag "
+               f"({_or_list(tags)} B). "
                "Markers give the payload kind; hollow markers are padded bodies, whose overhead "
                "includes the padding. Suites with equal overhead are offset slightly sideways "
                "to stay visible. ")

@@ -4,8 +4,11 @@ Everything downstream reads through Run, so a run's machine label (and whether i
 travels with every number drawn from it. Samples may be stored gzipped (.csv.gz), as the committed
 reference runs are, to keep the repository small."""
 
+import csv
+import io
 import json
 import os
+import subprocess
 
 import pandas as pd
 
@@ -13,9 +16,16 @@ import pandas as pd
 FACTORS = ["study", "backend", "suite", "group", "auth", "payload", "encoding", "pad_bytes", "qos",
            "rekey_messages", "rate_hz", "devices", "topology"]
 
-SUITE_ORDER = ["null", "aes-128-gcm", "aes-256-gcm", "chacha20-poly1305", "chacha20-hmac-sha256"]
-BACKEND_ORDER = ["openssl", "sodium", "mbedtls"]
-GROUP_ORDER = ["x25519", "p256"]
+# The backends, suites and groups in registry order, and each suite's wire sizes: not a list of
+# our own, but what the binary said (`sealbench list --csv`, recorded in the run's manifest as
+# offer.csv). Filled by every Run loaded, so that a second run (--with) adds what the first lacked.
+SUITE_ORDER = []
+BACKEND_ORDER = []
+GROUP_ORDER = []
+SUITE_SIZES = {}  # suite -> {"tag_bytes": .., "header_bytes": .., "overhead_bytes": .., ...}
+
+SEALBENCH = os.environ.get("SEALBENCH_BIN", os.path.join(os.path.dirname(__file__), "..", "..",
+                                                         "build", "native", "sealbench"))
 
 
 class RunError(Exception):
@@ -66,6 +76,31 @@ class Run:
         self.micro = _read_csv(mipath, "micro.csv") if mipath else None
         self.run_id = self.manifest.get("run", {}).get("run_id") or os.path.basename(self.path)
         self._samples = {}
+        self.offer = self._offer()
+        _learn(self.offer)
+
+    def _offer(self):
+        """The rows of `sealbench list --csv` as the run's binary wrote them (manifest offer.csv),
+        or, for a run made before manifests carried it, as this checkout's binary writes them."""
+        text = (self.manifest.get("offer") or {}).get("csv")
+        where = "the manifest's offer.csv"
+        if not text:
+            where = f"{SEALBENCH} list --csv (the manifest predates offer.csv)"
+            try:
+                text = subprocess.run([SEALBENCH, "list", "--csv"], capture_output=True, text=True,
+                                      check=True).stdout
+            except (OSError, subprocess.CalledProcessError) as e:
+                raise RunError(f"{self.path}: the manifest has no offer.csv and `sealbench list "
+                               f"--csv` failed ({e}); run `make` or set SEALBENCH_BIN")
+        rows = list(csv.DictReader(io.StringIO(text)))
+        if not rows or "overhead_bytes" not in rows[0]:
+            raise RunError(f"{self.path}: {where} lacks the suites' sizes; written by an older sealbench?")
+        return rows
+
+    @property
+    def backends_built(self):
+        """The backends the run's binary was built with, in registry order."""
+        return [r["backend"] for r in self.offer if r["kind"] == "library" and r["status"] == "ok"]
 
     # ---- who and where: every table and figure carries this ----
     @property
@@ -130,6 +165,19 @@ class Run:
         """Per-repetition figures of one microbenchmark (samples/micro/<name>.csv)."""
         p = _find(os.path.join(self.path, "samples", "micro", name + ".csv"))
         return _read_csv(p, "micro samples") if p else None
+
+
+def _learn(rows):
+    """Adds the backends, suites and groups of a `sealbench list --csv` to the orders above."""
+    for r in rows:
+        order = {"library": BACKEND_ORDER, "suite": SUITE_ORDER, "group": GROUP_ORDER}[r["kind"]]
+        name = r["backend"] if r["kind"] == "library" else r["name"]
+        if name not in order:
+            order.append(name)
+        if r["kind"] == "suite":
+            SUITE_SIZES[name] = {k: int(r[k]) for k in ("wire_id", "key_bytes", "mac_key_bytes",
+                                                        "nonce_bytes", "tag_bytes", "header_bytes",
+                                                        "overhead_bytes")}
 
 
 def order_key(values, order):

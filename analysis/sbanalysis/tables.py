@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from .load import BACKEND_ORDER, FACTORS, GROUP_ORDER, SUITE_ORDER
+from .load import BACKEND_ORDER, FACTORS, GROUP_ORDER, SUITE_ORDER, SUITE_SIZES
 
 # A cell's condition: every factor but the study's name.
 CONDITION = [f for f in FACTORS if f != "study"]
@@ -723,8 +723,11 @@ def _t_overhead_encoding(run, msgs):
         "rates...: the overhead is a property of the format, and the backends agree): overhead = "
         "wire_bytes - plaintext_bytes; mean, min and max per message; overhead % = 100 x "
         "(mean wire - mean plaintext) / mean plaintext, as cells.csv's overhead_pct.",
-        "Unpadded, the overhead is the 14-byte header plus the tag (0 for null, 16 for the AEADs, "
-        "32 for chacha20-hmac-sha256). pad N: bodies padded to a multiple of N bytes; 'padding "
+        "Unpadded, the overhead is the header plus the tag (as the run's binary states them, "
+        "sealbench list --csv: "
+        + ", ".join(f"{s} {z['header_bytes']} + {z['tag_bytes']}"
+                    for s, z in SUITE_SIZES.items() if s in set(c["suite"])) +
+        " B). pad N: bodies padded to a multiple of N bytes; 'padding "
         "adds' in the CSV is the mean overhead minus the same payload and suite unpadded.",
         "distinct sizes (CSV): how many different plaintext and wire sizes were seen: what "
         "padding hides.",
