@@ -16,7 +16,8 @@ import os
 import sys
 
 from sbanalysis.load import RunError, Run
-from sbanalysis.tables import build_tables, latex_escape
+from sbanalysis.tables import build_tables
+from sbanalysis.tablekit import latex_escape
 
 
 def _get(d, *path, default=None):
