@@ -98,6 +98,10 @@ static int role_begin(const sb_role_link *l, int persistence, role_env *e, sb_ro
 {
     char err[512];
     memset(e, 0, sizeof *e);
+    if (!l->backend) { /* the default's backend may be left out of this build */
+        role_fail(r, "no backend given (or the default one is not built into this binary)");
+        return -1;
+    }
     if (l->keys_path) {
         if (sb_keyfile_load(&e->kf, l->keys_path, err, sizeof err) != SB_OK) {
             role_fail(r, "%s", err);
@@ -240,6 +244,10 @@ int sb_role_device(const sb_device_spec *s, volatile sig_atomic_t *stop, sb_role
     role_dataset d = {0};
     sb_fleet *f = NULL;
     int ok = 0;
+    if (!s->suite || !s->group) {
+        role_fail(r, "no suite or group given");
+        goto out;
+    }
     if (role_dataset_load(s, &d, err, sizeof err)) {
         role_fail(r, "%s", err);
         goto out;
@@ -358,6 +366,11 @@ int sb_role_pair(const sb_pair_spec *s, volatile sig_atomic_t *stop, sb_role_rep
     int ok = 0;
     r->restart = (sb_role_restart){.planned = s->restart_at != 0, .at = s->restart_at,
                                    .kill = s->restart_kill, .outage_s = s->restart_outage_s};
+    if (!ds->suite || !ds->group) {
+        role_fail(r, "no suite or group given");
+        r->restart.planned = 0;
+        goto out;
+    }
     if (role_dataset_load(ds, &d, err, sizeof err)) {
         role_fail(r, "%s", err);
         r->restart.planned = 0;

@@ -153,7 +153,17 @@ static void check_pair_call(const char *dir)
     sb_device_spec d;
     sb_device_spec_init(&d);
     rc = sb_role_device(&d, NULL, &r);
+    CHECK(rc == 1 && strstr(r.error, "suite"), "a device without a suite: %s", r.error);
+    sb_role_report_free(&r);
+    d.suite = s.device.suite;
+    d.group = s.device.group;
+    rc = sb_role_device(&d, NULL, &r);
     CHECK(rc == 1 && strstr(r.error, "broker"), "a device without a broker: %s", r.error);
+    sb_role_report_free(&r);
+    d.link.broker = "tcp://127.0.0.1:1";
+    d.link.backend = NULL;
+    rc = sb_role_device(&d, NULL, &r);
+    CHECK(rc == 1 && strstr(r.error, "backend"), "a device without a backend: %s", r.error);
     sb_role_report_free(&r);
 }
 
