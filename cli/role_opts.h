@@ -119,7 +119,9 @@ enum {
     "  --drain S            wait at most S seconds for acknowledgements and echoes (default 10)\n" \
     "  --dataset FILE       send the records of a CSV dataset instead of synthetic payloads:\n" \
     "                       one device per value of its device column (dev-0001 is the first\n" \
-    "                       seen), all its records unless --count; --devices keeps the first N\n" \
+    "                       seen), all its records unless --count; --devices N: N sessions,\n"  \
+    "                       the first N patients, or all of them round-robin when it has fewer\n" \
+    "                       (session k sends patient k mod P under its own id and keys)\n"      \
     "  --describe FILE      the dataset's description (default: FILE.dataset beside the CSV)\n" \
     "  --encoding E         payload encoding of records: json (default), csv or cbor\n"      \
     "  --speed X            pace by the dataset's timestamps, X times real time (default: as\n" \

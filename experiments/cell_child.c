@@ -103,11 +103,40 @@ static int fields(char *line, double *f, int max)
     return n;
 }
 
+/* What ran, per device, for the checks against what was asked (realised()). */
+typedef struct device_run {
+    char id[32];
+    uint64_t n;                /* measured messages */
+    double t_first, t_last;    /* their seal starts, ns */
+} device_run;
+
 typedef struct sample_sums {
     sb_samples seal, open, e2e, rtt;
     uint64_t sent, received, duplicated;
     double pt_bytes, wire_bytes, t_first, t_last, pt_received;
+    double pt_min, pt_max;     /* plaintext bytes of one measured message */
+    device_run cur;            /* the device whose rows are being read */
+    unsigned devices;          /* devices with measured messages */
+    uint64_t n_min, n_max;     /* measured messages of one device */
+    double rate_min, rate_max; /* one device's mean rate over its measured messages, Hz */
 } sample_sums;
+
+/* The samples file lists each device's rows together (transport/trace.c). */
+static void device_end(sample_sums *s)
+{
+    device_run *d = &s->cur;
+    if (!d->id[0])
+        return;
+    s->n_min = s->devices && s->n_min < d->n ? s->n_min : d->n;
+    s->n_max = s->devices && s->n_max > d->n ? s->n_max : d->n;
+    if (d->n >= 2 && d->t_last > d->t_first) {
+        double hz = (double)(d->n - 1) / ((d->t_last - d->t_first) / 1e9);
+        s->rate_min = isnan(s->rate_min) || hz < s->rate_min ? hz : s->rate_min;
+        s->rate_max = isnan(s->rate_max) || hz > s->rate_max ? hz : s->rate_max;
+    }
+    s->devices++;
+    memset(d, 0, sizeof *d);
+}
 
 /* Device rows: device,n,warmup,epoch,seq,plaintext_bytes,wire_bytes,t_seal_ns,seal_ns,
  * open_ns,e2e_ns,rtt_ns,opens (transport/trace.c). */
@@ -122,6 +151,9 @@ static int read_device_samples(const char *path, sample_sums *s, char *err, size
     double f[13];
     s->t_first = INFINITY;
     s->t_last = -INFINITY;
+    s->pt_min = INFINITY;
+    s->pt_max = -INFINITY;
+    s->rate_min = s->rate_max = NAN;
     if (!fgets(line, sizeof line, fp) || strncmp(line, "device,n,warmup,", 16) != 0) {
         fclose(fp);
         snprintf(err, err_len, "%.300s: not a device samples file", path);
@@ -134,6 +166,17 @@ static int read_device_samples(const char *path, sample_sums *s, char *err, size
             continue;
         if (f[1] != 0) /* warm-up */
             continue;
+        size_t idlen = (size_t)(comma - line);
+        if (idlen >= sizeof s->cur.id || strncmp(s->cur.id, line, idlen) != 0 ||
+            s->cur.id[idlen]) {
+            device_end(s);
+            snprintf(s->cur.id, sizeof s->cur.id, "%.*s", (int)idlen, line);
+            s->cur.t_first = f[6];
+        }
+        s->cur.n++;
+        s->cur.t_last = f[6];
+        s->pt_min = fmin(s->pt_min, f[4]);
+        s->pt_max = fmax(s->pt_max, f[4]);
         s->sent++;
         s->pt_bytes += f[4];
         s->wire_bytes += f[5];
@@ -157,6 +200,7 @@ static int read_device_samples(const char *path, sample_sums *s, char *err, size
         }
     }
     fclose(fp);
+    device_end(s);
     if (oom) {
         snprintf(err, err_len, "%.300s: out of memory for its samples: no statistic of a part "
                  "of them is written", path);
@@ -238,6 +282,47 @@ static void from_samples(json_t *row, sample_sums *s, int split)
         set_num(row, "overhead_bytes_mean", wire - pt);
         set_num(row, "overhead_pct", pt > 0 ? 100 * (wire - pt) / pt : NAN);
     }
+}
+
+/* ---- what ran against what was asked ----------------------------------------------------- */
+
+/* A rate this far from the one asked fails the cell. */
+#define RATE_TOLERANCE 0.10
+
+/* Every factor the samples can tell, against the task: devices, measured messages per device,
+ * synthetic payload bytes, the rate. 0, or -1 with a one-line error naming the factor, what
+ * was asked and what ran. (Rekey intervals: not yet; an epoch may still carry up to 2N.) */
+static int realised(const sb_cell_task *t, const sb_role_report *r, const sample_sums *s,
+                    char *err, size_t err_len)
+{
+    if (r->device.devices != t->devices) {
+        snprintf(err, err_len, "devices: asked %llu, ran %u", (unsigned long long)t->devices,
+                 r->device.devices);
+        return -1;
+    }
+    if (s->devices != t->devices || s->n_min != t->messages || s->n_max != t->messages) {
+        snprintf(err, err_len, "messages_per_device: asked %llu, realised %llu to %llu over %u "
+                 "of %llu devices%s", (unsigned long long)t->messages,
+                 (unsigned long long)(s->devices == t->devices ? s->n_min : 0),
+                 (unsigned long long)s->n_max, s->devices, (unsigned long long)t->devices,
+                 t->dataset[0] ? " (the dataset holds fewer records for some patients: ask for "
+                                 "fewer messages, or use a longer dataset)" : "");
+        return -1;
+    }
+    if (!t->dataset[0] && (s->pt_min != (double)t->size || s->pt_max != (double)t->size)) {
+        snprintf(err, err_len, "payload bytes: asked %llu, realised %.0f to %.0f",
+                 (unsigned long long)t->size, s->pt_min, s->pt_max);
+        return -1;
+    }
+    if (t->rate_hz > 0 && !isnan(s->rate_min) &&
+        (s->rate_min < t->rate_hz * (1 - RATE_TOLERANCE) ||
+         s->rate_max > t->rate_hz * (1 + RATE_TOLERANCE))) {
+        snprintf(err, err_len, "rate_hz: asked %g, realised %.3g to %.3g per device (more than "
+                 "%.0f%% off: the publisher could not keep to its schedule)", t->rate_hz,
+                 s->rate_min, s->rate_max, 100 * RATE_TOLERANCE);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- the columns from the report --------------------------------------------------------- */
@@ -337,8 +422,12 @@ static void measured(void *ctx, const sb_role_report *r)
         if (!split)
             gateway_columns(row, r);
         device_columns(row, t, r);
-        if (r->has_device && read_device_samples(t->samples, &s, why, sizeof why) == 0)
+        if (r->has_device && read_device_samples(t->samples, &s, why, sizeof why) == 0) {
             from_samples(row, &s, split);
+            realised(t, r, &s, why, sizeof why); /* a row must not claim what did not run */
+        }
+        if (r->dataset.used)
+            set_int(row, "patients", r->dataset.patients);
         sb_samples_free(&s.seal);
         sb_samples_free(&s.open);
         sb_samples_free(&s.e2e);

@@ -12,12 +12,14 @@
 
 static uint64_t src_count(void *ctx, unsigned idx)
 {
-    return sb_player_count(ctx, idx);
+    const role_dataset *d = ctx;
+    return sb_player_count(d->player, idx % d->patients);
 }
 
 static const uint8_t *src_get(void *ctx, unsigned idx, uint64_t n, size_t *len, uint64_t *t_ns)
 {
-    return sb_player_payload(ctx, idx, n, len, t_ns);
+    const role_dataset *d = ctx;
+    return sb_player_payload(d->player, idx % d->patients, n, len, t_ns);
 }
 
 int role_dataset_load(const sb_device_spec *s, role_dataset *d, char *err, size_t err_len)
@@ -43,9 +45,15 @@ int role_dataset_load(const sb_device_spec *s, role_dataset *d, char *err, size_
                          .max_devices = s->devices_set ? s->devices : 0};
     if (sb_player_load(&d->player, d->ds, &ro, err, err_len) != SB_OK)
         return -1;
+    d->patients = sb_player_devices(d->player);
+    if (!d->patients) {
+        snprintf(err, err_len, "%s: no records to replay", s->dataset);
+        return -1;
+    }
+    d->sessions = s->devices_set ? s->devices : d->patients;
     sb_player_stats st;
     sb_player_get_stats(d->player, &st);
-    d->src = (sb_payload_source){.ctx = d->player, .count = src_count, .get = src_get,
+    d->src = (sb_payload_source){.ctx = d, .count = src_count, .get = src_get,
                                  .max_len = st.max_len, .speed = s->speed};
     return 0;
 }
@@ -57,7 +65,8 @@ int role_dataset_check(void *ctx, const char *device_id, const uint8_t *pt, size
     if (strncmp(device_id, "dev-", 4) != 0 || sscanf(device_id + 4, "%u", &k) != 1 ||
         k < d->first)
         return 0;
-    return sb_player_contains(d->player, k - d->first, pt, len);
+    return k - d->first < d->sessions &&
+           sb_player_contains(d->player, (k - d->first) % d->patients, pt, len);
 }
 
 void role_dataset_report(const sb_device_spec *s, const role_dataset *d, sb_role_dataset *out)
@@ -83,12 +92,13 @@ void role_dataset_report(const sb_device_spec *s, const role_dataset *d, sb_role
     out->timestamps_backwards = st.time_backwards;
     out->span_s = st.span_s;
     out->first = d->first;
-    unsigned n = sb_player_devices(d->player);
+    out->patients = d->patients;
+    unsigned n = d->sessions;
     out->device_names = calloc(n ? n : 1, sizeof *out->device_names);
     if (!out->device_names)
         return; /* the map is left out; the counts stand */
     for (unsigned k = 0; k < n; k++) {
-        const char *name = sb_player_device(d->player, k);
+        const char *name = sb_player_device(d->player, k % d->patients);
         out->device_names[k] = strdup(name ? name : "");
     }
     out->n_devices = n;

@@ -12,13 +12,16 @@ struct sb_player;
 
 /* ---- roles/dataset.c: --dataset on the device side ---- */
 
-/* A dataset opened with its description and encoded into payloads per device, handed to the
- * fleet as its payload source. */
+/* A dataset opened with its description and encoded into payloads per patient, handed to the
+ * fleet as its payload source. A fleet of more sessions than the dataset has patients replays
+ * them round-robin: session k sends the records of patient k mod patients, under its own id,
+ * keys and session. */
 typedef struct role_dataset {
     struct sb_dataset *ds;
     struct sb_player *player;
     sb_payload_source src;
     unsigned first;
+    unsigned sessions, patients;
 } role_dataset;
 
 /* Load it (before anything connects, so that a bad file costs nothing); nothing to do without

@@ -265,6 +265,7 @@ static json_t *dataset_json(const sb_role_dataset *d)
     set_int(o, "payload_max_bytes", d->payload_max_bytes);
     set_int(o, "timestamps_backwards", d->timestamps_backwards);
     set_real(o, "span_s", d->span_s);
+    set_int(o, "patients", d->patients);
     json_t *map = json_object();
     for (unsigned k = 0; k < d->n_devices; k++) {
         char id[32];

@@ -48,8 +48,10 @@ typedef struct sb_device_spec {
     sb_role_link link;
     const sb_suite *suite;
     const sb_group *group;
-    unsigned devices, first;     /* how many (with a dataset: at most), first id number */
-    int devices_set;             /* with a dataset: keep only the first `devices` devices */
+    unsigned devices, first;     /* how many sessions, first id number */
+    int devices_set;             /* with a dataset: `devices` sessions, replaying its first
+                                    `devices` patients, or all of them round-robin when it has
+                                    fewer; unset: one session per patient */
     uint64_t count;              /* messages per device (dataset: 0 or unset = all it has) */
     int count_set;
     uint64_t warmup;             /* more messages first, marked as warm-up in the samples */
@@ -132,7 +134,8 @@ typedef struct sb_role_dataset {
     double speed, span_s;
     uint64_t rows_read, rows_skipped, records, payload_bytes, timestamps_backwards;
     size_t payload_min_bytes, payload_max_bytes;
-    unsigned first, n_devices;
+    unsigned first, n_devices;   /* n_devices: sessions */
+    unsigned patients;           /* the dataset's devices replayed (sessions round-robin) */
     char **device_names;         /* the dataset's id of device first + k */
 } sb_role_dataset;
 

@@ -177,7 +177,7 @@ static sb_fleet_config fleet_config(const sb_device_spec *s, const role_env *e, 
                          .mqtt = link_mqtt(l, e->uri)};
     if (d->player) {
         c.source = &d->src;
-        c.devices = sb_player_devices(d->player);
+        c.devices = d->sessions;
         c.messages = s->count_set ? s->count + s->warmup : 0;
     }
     return c;

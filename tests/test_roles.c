@@ -127,6 +127,34 @@ static void check_pair_call(const char *dir)
     CHECK(access(samples, R_OK) == 0, "its samples were written");
     sb_role_report_free(&r);
 
+    /* A fleet larger than the dataset: its 4 patients round-robin over 6 sessions, each under
+     * its own id and session, and the gateway finds every payload a record of the patient
+     * its session replays. */
+    s.device.dataset = "datasets/vitals_tiny.csv";
+    s.device.devices = 6;
+    s.device.devices_set = 1;
+    s.device.count = 30;
+    s.device.count_set = 1;
+    s.device.warmup = 0;
+    s.device.link.samples_path = NULL;
+    rc = sb_role_pair(&s, NULL, &r);
+    CHECK(rc == 0 && r.device.devices == 6 && r.dataset.patients == 4,
+          "6 sessions over 4 patients: rc %d, %u sessions, %u patients, %s", rc, r.device.devices,
+          r.dataset.patients, r.error);
+    CHECK(r.device.sent == 6 * 30 && r.gateway.accepted == 6 * 30 && r.gateway.mismatched == 0,
+          "every session sent its 30, each payload its patient's: sent %llu accepted %llu "
+          "mismatched %llu", (unsigned long long)r.device.sent,
+          (unsigned long long)r.gateway.accepted, (unsigned long long)r.gateway.mismatched);
+    CHECK(r.dataset.n_devices == 6 && strcmp(r.dataset.device_names[4], "P0001") == 0 &&
+              strcmp(r.dataset.device_names[5], "P0002") == 0,
+          "dev-0005 replays P0001, dev-0006 P0002");
+    sb_role_report_free(&r);
+    s.device.dataset = NULL;
+    s.device.devices = 3;
+    s.device.count = 40;
+    s.device.warmup = 5;
+    s.device.link.samples_path = samples;
+
     /* A keys file that is not there: nothing runs, the report says which file. */
     s.device.link.keys_path = "/nonexistent/keys.txt";
     rc = sb_role_pair(&s, NULL, &r);
