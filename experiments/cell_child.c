@@ -327,6 +327,27 @@ static int realised(const sb_cell_task *t, const sb_role_report *r, const sample
 
 /* ---- the columns from the report --------------------------------------------------------- */
 
+/* A repetition runs on one steady connection per client: no study injects faults, so a lost
+ * connection fails it (a gateway that lost its connection without reconnecting would
+ * otherwise leave an ok row with messages lost). 0, or -1 with why. */
+static int connections(json_t *row, const char *who, uint64_t losses, uint64_t reconnects,
+                       int has, char *err, size_t err_len)
+{
+    char k[64];
+    snprintf(k, sizeof k, "%s_connection_losses", who);
+    set_num(row, k, has ? (double)losses : NAN);
+    snprintf(k, sizeof k, "%s_reconnects", who);
+    set_num(row, k, has ? (double)reconnects : NAN);
+    if (has && losses && !err[0]) {
+        snprintf(err, err_len, "the %s lost its MQTT connection %llu time%s (%llu reconnect%s): "
+                 "a repetition must run on a steady connection", who,
+                 (unsigned long long)losses, losses == 1 ? "" : "s",
+                 (unsigned long long)reconnects, reconnects == 1 ? "" : "s");
+        return -1;
+    }
+    return 0;
+}
+
 static void gateway_columns(json_t *row, const sb_role_report *r)
 {
     double total = 0;
@@ -410,6 +431,12 @@ static void measured(void *ctx, const sb_role_report *r)
 
     json_t *row = json_object();
     char why[600] = "";
+    if (t->part != SB_PART_DEVICE)
+        connections(row, "gateway", r->gateway.connection_losses, r->gateway.reconnects,
+                    r->has_gateway, why, sizeof why);
+    if (t->part != SB_PART_GATEWAY)
+        connections(row, "device", r->device.connection_losses, r->device.reconnects,
+                    r->has_device, why, sizeof why);
     if (t->part == SB_PART_GATEWAY) {
         sb_samples open = {0};
         gateway_columns(row, r);
@@ -422,10 +449,15 @@ static void measured(void *ctx, const sb_role_report *r)
         if (!split)
             gateway_columns(row, r);
         device_columns(row, t, r);
-        if (r->has_device && read_device_samples(t->samples, &s, why, sizeof why) == 0) {
+        char samples_why[600] = "";
+        if (r->has_device &&
+            read_device_samples(t->samples, &s, samples_why, sizeof samples_why) == 0) {
             from_samples(row, &s, split);
-            realised(t, r, &s, why, sizeof why); /* a row must not claim what did not run */
+            /* a row must not claim what did not run */
+            realised(t, r, &s, samples_why, sizeof samples_why);
         }
+        if (samples_why[0] && !why[0])
+            snprintf(why, sizeof why, "%s", samples_why);
         if (r->dataset.used)
             set_int(row, "patients", r->dataset.patients);
         sb_samples_free(&s.seal);

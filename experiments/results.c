@@ -84,6 +84,10 @@ const sb_column sb_cell_columns[] = {
     {"instructions_per_msg", "PAPI_TOT_INS of the publishing thread per message"},
     {"cycles_per_byte", "cycles per plaintext byte"},
     {"counters", "papi, or why there are no counters (never cycles made up from a clock)"},
+    {"device_connection_losses", "MQTT connections the devices lost (a repetition that lost one fails: no study injects faults)"},
+    {"device_reconnects", "connections the devices made again after a loss"},
+    {"gateway_connection_losses", "MQTT connections the gateway lost (as above)"},
+    {"gateway_reconnects", "connections the gateway made again after a loss"},
     {NULL, NULL}};
 
 void sb_cell_schema_markdown(FILE *fp)
