@@ -16,7 +16,7 @@ const sb_command sb_cmd_cell = {
         "the role (pair, gateway or device), its settings, and where its report and samples\n"
         "go. Runs the role, writes its report (the JSON 'sealbench pair|gateway|device' print)\n"
         "and samples there, and prints the cells.csv columns it measured as one JSON object\n"
-        "{\"columns\": {...}, \"samples_error\": \"...\"} on stdout; a gateway first prints a\n"
+        "{\"columns\": {...}, \"error\": \"...\"} on stdout; a gateway first prints a\n"
         "line 'ready' once it is subscribed, and runs until SIGINT.\n\n"
         "Run by hand, it repeats that measurement, overwriting its report and samples; a run's\n"
         "private broker and keys file end with the run, so point the task's broker and keys at\n"

@@ -6,11 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "cli/cli.h"
 #include "datasets/encode.h"
-#include "datasets/player.h"
 #include "protocol/replay.h"
 #include "transport/topics.h"
 
@@ -182,7 +180,7 @@ int cli_role_finish(cli_role *r, int multi)
         /* Default: the device proposes aes-128-gcm where the backend has it (libsodium does
          * not, so its first real suite); the gateway accepts everything its backend offers. */
         r->policy.suites = sb_backend_policy(r->link.backend).suites;
-        for (unsigned id = 1; id < 16 && !r->suite_d; id++)
+        for (unsigned id = 1; id < SB_SUITE_COUNT && !r->suite_d; id++)
             if (r->policy.suites & (1u << id))
                 r->suite_d = sb_suite_by_id(id);
     }
@@ -191,7 +189,7 @@ int cli_role_finish(cli_role *r, int multi)
             return rc;
     } else {
         r->policy.groups = sb_backend_policy(r->link.backend).groups;
-        for (unsigned id = 1; id < 8 && !r->group_d; id++)
+        for (unsigned id = 1; id < SB_GROUP_COUNT && !r->group_d; id++)
             if (r->policy.groups & (1u << id))
                 r->group_d = sb_group_by_id(id);
     }

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 sb_err sb_samples_add(sb_samples *s, double x)
 {
@@ -52,7 +53,7 @@ void sb_stats_of(double *v, size_t n, sb_stats *out)
     *out = (sb_stats){.n = n};
     if (!n) {
         out->min = out->max = out->mean = out->sd = out->cv_pct = NAN;
-        out->p25 = out->p50 = out->p75 = out->p95 = out->p99 = NAN;
+        out->p25 = out->p50 = out->p75 = out->p90 = out->p95 = out->p99 = out->p999 = NAN;
         return;
     }
     qsort(v, n, sizeof *v, cmp_double);
@@ -70,6 +71,23 @@ void sb_stats_of(double *v, size_t n, sb_stats *out)
     out->p25 = sb_quantile(v, n, 0.25);
     out->p50 = sb_quantile(v, n, 0.50);
     out->p75 = sb_quantile(v, n, 0.75);
+    out->p90 = sb_quantile(v, n, 0.90);
     out->p95 = sb_quantile(v, n, 0.95);
     out->p99 = sb_quantile(v, n, 0.99);
+    out->p999 = sb_quantile(v, n, 0.999);
+}
+
+sb_err sb_samples_stats(const sb_samples *s, sb_stats *out)
+{
+    double *v = s->n ? malloc(s->n * sizeof *v) : NULL;
+    if (s->n && !v) {
+        sb_stats_of(NULL, 0, out);
+        out->n = s->n;
+        return SB_ERR_NOMEM;
+    }
+    if (v)
+        memcpy(v, s->v, s->n * sizeof *v);
+    sb_stats_of(v, s->n, out);
+    free(v);
+    return SB_OK;
 }

@@ -24,11 +24,15 @@ void sb_samples_free(sb_samples *s);
 typedef struct sb_stats {
     size_t n;
     double min, max, mean, sd, cv_pct;
-    double p25, p50, p75, p95, p99;
+    double p25, p50, p75, p90, p95, p99, p999;
 } sb_stats;
 
 /* Sorts v in place and fills *out; n == 0 gives n 0 and NaN everywhere else. */
 void sb_stats_of(double *v, size_t n, sb_stats *out);
+
+/* The same of a sample that must stay as it is (a report's): sorts a copy. SB_ERR_NOMEM, with
+ * NaN everywhere but n, when the copy cannot be made. */
+sb_err sb_samples_stats(const sb_samples *s, sb_stats *out);
 
 /* The q-quantile (0..1) of sorted v. */
 double sb_quantile(const double *v, size_t n, double q);

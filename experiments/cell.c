@@ -1,9 +1,7 @@
-/* One cell x repetition (experiments/cell.h): argv for the children, running them with a
- * timeout, and the cells.csv row from their JSON and samples. */
+/* One cell x repetition (experiments/cell.h): the children's tasks, running them with a
+ * timeout, and the cells.csv row from their columns and what the runner sees of them. */
 #include "experiments/cell.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,15 +10,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "common/err.h"
 #include "common/proc.h"
-#include "common/stats.h"
 #include "common/util.h"
 #include "experiments/results.h"
-#include "protocol/handshake.h"
 
 /* The task of one child: the cell's settings, its topics, and where its outputs go. */
 static void task_of(const sb_cell_env *env, const sb_cell *c, unsigned order, sb_cell_part part,
@@ -111,7 +105,7 @@ static void last_line(const char *path, char *out, size_t cap)
         line[strcspn(line, "\r\n")] = 0;
         if (strncmp(line, "qemu: ", 6) == 0)
             snprintf(emu, sizeof emu, "%s", line);
-        else if (line[0] && strncmp(line, "gateway: ", 9) != 0)
+        else if (line[0])
             snprintf(said, sizeof said, "%s", line);
     }
     fclose(fp);
@@ -129,24 +123,14 @@ static double broker_cpu_s(pid_t pid)
 
 /* ---- the row ------------------------------------------------------------------------------- */
 
-static void set_num(json_t *row, const char *k, double v)
-{
-    json_object_set_new(row, k, isfinite(v) ? json_real(v) : json_null());
-}
-
-static void set_int(json_t *row, const char *k, long long v)
-{
-    json_object_set_new(row, k, json_integer(v));
-}
-
 static void factors(json_t *row, const sb_cell_env *env, const sb_cell *c, unsigned rep,
                     unsigned order)
 {
     json_object_set_new(row, "run_id", json_string(env->run_id));
     json_object_set_new(row, "cell_id", json_string(c->id));
     json_object_set_new(row, "study", json_string(c->study));
-    set_int(row, "repetition", rep);
-    set_int(row, "run_order", order);
+    sb_row_int(row, "repetition", rep);
+    sb_row_int(row, "run_order", order);
     json_object_set_new(row, "backend", json_string(c->be->name));
     json_object_set_new(row, "suite", json_string(c->suite->name));
     json_object_set_new(row, "group", json_string(c->group->name));
@@ -155,24 +139,25 @@ static void factors(json_t *row, const sb_cell_env *env, const sb_cell *c, unsig
     json_object_set_new(row, "encoding", json_string(c->payload->kind == SB_PAYLOAD_SIZE
                                                          ? "synthetic"
                                                          : c->payload->encoding));
-    set_int(row, "pad_bytes", (long long)c->pad);
-    set_int(row, "qos", c->qos);
-    set_int(row, "rekey_messages", (long long)c->rekey);
-    set_num(row, "rate_hz", c->rate_hz);
-    set_int(row, "devices", c->devices);
+    sb_row_int(row, "pad_bytes", (long long)c->pad);
+    sb_row_int(row, "qos", c->qos);
+    sb_row_int(row, "rekey_messages", (long long)c->rekey);
+    sb_row_num(row, "rate_hz", c->rate_hz);
+    sb_row_int(row, "devices", c->devices);
     json_object_set_new(row, "topology",
                         json_string(c->topology == SB_TOPO_INPROC ? "inproc" : "split"));
-    set_int(row, "messages_per_device", (long long)c->messages);
-    set_int(row, "warmup_per_device", (long long)c->warmup);
+    sb_row_int(row, "messages_per_device", (long long)c->messages);
+    sb_row_int(row, "warmup_per_device", (long long)c->warmup);
 }
 
-/* A child's columns ({"columns": {...}, "samples_error": "..."} on its stdout) into the row.
- * -1 when it printed none; *why gets its samples error. */
+/* A child's columns ({"columns": {...}, "error": "..."} on its stdout) into the row. -1 when
+ * it printed none; *why gets its error (samples, a factor that did not run as asked, a lost
+ * connection) unless it holds one already. */
 static int take_columns(json_t *row, const char *printed, char *why, size_t why_len)
 {
     json_t *o = json_loads(printed, JSON_DISABLE_EOF_CHECK, NULL);
     json_t *cols = json_object_get(o, "columns");
-    json_t *serr = json_object_get(o, "samples_error");
+    json_t *serr = json_object_get(o, "error");
     int rc = -1;
     if (json_is_object(cols)) {
         json_object_update(row, cols);
@@ -265,18 +250,18 @@ json_t *sb_cell_run(const sb_cell_env *env, const sb_cell *c, unsigned rep, unsi
         return NULL;
     }
 
-    set_num(row, "wall_s", wall);
-    set_num(row, "broker_cpu_s", b1 - b0);
+    sb_row_num(row, "wall_s", wall);
+    sb_row_num(row, "broker_cpu_s", b1 - b0);
     if (dev.done) {
         double u = tv_s(dev.ru.ru_utime), s = tv_s(dev.ru.ru_stime);
-        set_num(row, "cpu_user_s", u);
-        set_num(row, "cpu_sys_s", s);
-        set_num(row, "cpu_pct", wall > 0 ? 100 * (u + s) / wall : NAN);
-        set_int(row, "peak_rss_kb", dev.ru.ru_maxrss);
+        sb_row_num(row, "cpu_user_s", u);
+        sb_row_num(row, "cpu_sys_s", s);
+        sb_row_num(row, "cpu_pct", wall > 0 ? 100 * (u + s) / wall : NAN);
+        sb_row_int(row, "peak_rss_kb", dev.ru.ru_maxrss);
     }
     if (split && gw.done) {
-        set_num(row, "gateway_cpu_user_s", tv_s(gw.ru.ru_utime));
-        set_num(row, "gateway_cpu_sys_s", tv_s(gw.ru.ru_stime));
+        sb_row_num(row, "gateway_cpu_user_s", tv_s(gw.ru.ru_utime));
+        sb_row_num(row, "gateway_cpu_sys_s", tv_s(gw.ru.ru_stime));
     }
 
     /* The reports as the children wrote them, kept in raw/ as they are. */

@@ -66,6 +66,9 @@ typedef struct sb_cell_task {
     char report[SB_TASK_PATH_MAX], samples[SB_TASK_PATH_MAX];
 } sb_cell_task;
 
+/* "pair", "gateway" or "device": the role a part runs, as tasks and messages name it. */
+const char *sb_cell_part_name(sb_cell_part p);
+
 /* The task as a JSON file, and back. Reading refuses a key it does not know or a value of the
  * wrong type, naming it. */
 sb_err sb_cell_task_write(const sb_cell_task *t, const char *path, char *err, size_t err_len);

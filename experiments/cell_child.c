@@ -12,10 +12,9 @@
 #include "common/stats.h"
 #include "datasets/encode.h"
 #include "experiments/cell.h"
+#include "experiments/results.h"
 #include "protocol/handshake.h"
 #include "roles/roles.h"
-
-static const char *const part_cmd[] = {"pair", "gateway", "device"};
 
 /* ---- the task as a role's spec ----------------------------------------------------------- */
 
@@ -75,16 +74,6 @@ static int device_of(const sb_cell_task *t, sb_device_spec *s, char *err, size_t
 }
 
 /* ---- the columns from the samples -------------------------------------------------------- */
-
-static void set_num(json_t *row, const char *k, double v)
-{
-    json_object_set_new(row, k, isfinite(v) ? json_real(v) : json_null());
-}
-
-static void set_int(json_t *row, const char *k, long long v)
-{
-    json_object_set_new(row, k, json_integer(v));
-}
 
 /* Split one CSV line of numbers in place; empty fields become NaN. */
 static int fields(char *line, double *f, int max)
@@ -239,18 +228,18 @@ static void put_stats(json_t *row, const char *prefix, sb_samples *x, double div
     sb_stats_of(x->v, x->n, &st);
     char k[64];
     snprintf(k, sizeof k, "%s_p50", prefix);
-    set_num(row, k, st.p50 / div);
+    sb_row_num(row, k, st.p50 / div);
     if (p95) {
         snprintf(k, sizeof k, "%s_p95", prefix);
-        set_num(row, k, st.p95 / div);
+        sb_row_num(row, k, st.p95 / div);
     }
     snprintf(k, sizeof k, "%s_p99", prefix);
-    set_num(row, k, st.p99 / div);
+    sb_row_num(row, k, st.p99 / div);
     snprintf(k, sizeof k, "%s_mean", prefix);
-    set_num(row, k, st.mean / div);
+    sb_row_num(row, k, st.mean / div);
     if (max) {
         snprintf(k, sizeof k, "%s_max", prefix);
-        set_num(row, k, st.max / div);
+        sb_row_num(row, k, st.max / div);
     }
 }
 
@@ -260,10 +249,10 @@ static void from_samples(json_t *row, sample_sums *s, int split)
 {
     if (split)
         s->received = s->rtt.n;
-    set_int(row, "messages_sent", (long long)s->sent);
-    set_int(row, "messages_received", (long long)s->received);
-    set_int(row, "messages_lost", (long long)(s->sent - s->received));
-    set_int(row, "messages_duplicated", (long long)s->duplicated);
+    sb_row_int(row, "messages_sent", (long long)s->sent);
+    sb_row_int(row, "messages_received", (long long)s->received);
+    sb_row_int(row, "messages_lost", (long long)(s->sent - s->received));
+    sb_row_int(row, "messages_duplicated", (long long)s->duplicated);
     put_stats(row, "seal_ns", &s->seal, 1, 0, 0);
     if (!split) {
         put_stats(row, "open_ns", &s->open, 1, 0, 0);
@@ -272,15 +261,15 @@ static void from_samples(json_t *row, sample_sums *s, int split)
         put_stats(row, "rtt_us", &s->rtt, 1e3, 1, 0);
     }
     double span = s->t_last - s->t_first;
-    set_num(row, "throughput_msgs_per_s", span > 0 ? (double)s->received / (span / 1e9) : NAN);
-    set_num(row, "goodput_plaintext_kb_per_s",
+    sb_row_num(row, "throughput_msgs_per_s", span > 0 ? (double)s->received / (span / 1e9) : NAN);
+    sb_row_num(row, "goodput_plaintext_kb_per_s",
             span > 0 && !split ? s->pt_received / 1e3 / (span / 1e9) : NAN);
     if (s->sent) {
         double pt = s->pt_bytes / (double)s->sent, wire = s->wire_bytes / (double)s->sent;
-        set_num(row, "plaintext_bytes_mean", pt);
-        set_num(row, "wire_bytes_mean", wire);
-        set_num(row, "overhead_bytes_mean", wire - pt);
-        set_num(row, "overhead_pct", pt > 0 ? 100 * (wire - pt) / pt : NAN);
+        sb_row_num(row, "plaintext_bytes_mean", pt);
+        sb_row_num(row, "wire_bytes_mean", wire);
+        sb_row_num(row, "overhead_bytes_mean", wire - pt);
+        sb_row_num(row, "overhead_pct", pt > 0 ? 100 * (wire - pt) / pt : NAN);
     }
 }
 
@@ -290,15 +279,15 @@ static void from_samples(json_t *row, sample_sums *s, int split)
 #define RATE_TOLERANCE 0.10
 
 /* Every factor the samples can tell, against the task: devices, measured messages per device,
- * synthetic payload bytes, the rate. 0, or -1 with a one-line error naming the factor, what
+ * synthetic payload bytes, the rate. A difference sets err: one line naming the factor, what
  * was asked and what ran. (Rekey intervals: not yet; an epoch may still carry up to 2N.) */
-static int realised(const sb_cell_task *t, const sb_role_report *r, const sample_sums *s,
+static void realised(const sb_cell_task *t, const sb_role_report *r, const sample_sums *s,
                     char *err, size_t err_len)
 {
     if (r->device.devices != t->devices) {
         snprintf(err, err_len, "devices: asked %llu, ran %u", (unsigned long long)t->devices,
                  r->device.devices);
-        return -1;
+        return;
     }
     if (s->devices != t->devices || s->n_min != t->messages || s->n_max != t->messages) {
         snprintf(err, err_len, "messages_per_device: asked %llu, realised %llu to %llu over %u "
@@ -307,12 +296,12 @@ static int realised(const sb_cell_task *t, const sb_role_report *r, const sample
                  (unsigned long long)s->n_max, s->devices, (unsigned long long)t->devices,
                  t->dataset[0] ? " (the dataset holds fewer records for some patients: ask for "
                                  "fewer messages, or use a longer dataset)" : "");
-        return -1;
+        return;
     }
     if (!t->dataset[0] && (s->pt_min != (double)t->size || s->pt_max != (double)t->size)) {
         snprintf(err, err_len, "payload bytes: asked %llu, realised %.0f to %.0f",
                  (unsigned long long)t->size, s->pt_min, s->pt_max);
-        return -1;
+        return;
     }
     if (t->rate_hz > 0 && !isnan(s->rate_min) &&
         (s->rate_min < t->rate_hz * (1 - RATE_TOLERANCE) ||
@@ -320,32 +309,29 @@ static int realised(const sb_cell_task *t, const sb_role_report *r, const sample
         snprintf(err, err_len, "rate_hz: asked %g, realised %.3g to %.3g per device (more than "
                  "%.0f%% off: the publisher could not keep to its schedule)", t->rate_hz,
                  s->rate_min, s->rate_max, 100 * RATE_TOLERANCE);
-        return -1;
+        return;
     }
-    return 0;
 }
 
 /* ---- the columns from the report --------------------------------------------------------- */
 
 /* A repetition runs on one steady connection per client: no study injects faults, so a lost
  * connection fails it (a gateway that lost its connection without reconnecting would
- * otherwise leave an ok row with messages lost). 0, or -1 with why. */
-static int connections(json_t *row, const char *who, uint64_t losses, uint64_t reconnects,
+ * otherwise leave an ok row with messages lost): err gets why, unless it holds an error. */
+static void connections(json_t *row, const char *who, uint64_t losses, uint64_t reconnects,
                        int has, char *err, size_t err_len)
 {
     char k[64];
     snprintf(k, sizeof k, "%s_connection_losses", who);
-    set_num(row, k, has ? (double)losses : NAN);
+    sb_row_num(row, k, has ? (double)losses : NAN);
     snprintf(k, sizeof k, "%s_reconnects", who);
-    set_num(row, k, has ? (double)reconnects : NAN);
+    sb_row_num(row, k, has ? (double)reconnects : NAN);
     if (has && losses && !err[0]) {
         snprintf(err, err_len, "the %s lost its MQTT connection %llu time%s (%llu reconnect%s): "
                  "a repetition must run on a steady connection", who,
                  (unsigned long long)losses, losses == 1 ? "" : "s",
                  (unsigned long long)reconnects, reconnects == 1 ? "" : "s");
-        return -1;
     }
-    return 0;
 }
 
 static void gateway_columns(json_t *row, const sb_role_report *r)
@@ -354,44 +340,32 @@ static void gateway_columns(json_t *row, const sb_role_report *r)
     for (int i = 0; i < SB_REASONS; i++) {
         char k[48];
         snprintf(k, sizeof k, "rejected_%s", sb_reason_names[i]);
-        set_num(row, k, r->has_gateway ? (double)r->gateway.rejected[i] : NAN);
+        sb_row_num(row, k, r->has_gateway ? (double)r->gateway.rejected[i] : NAN);
         total += (double)r->gateway.rejected[i];
     }
-    set_num(row, "rejected_total", r->has_gateway ? total : NAN);
-}
-
-static double quantile_of(const sb_samples *s, double q)
-{
-    if (!s->n)
-        return NAN;
-    double *v = malloc(s->n * sizeof *v);
-    if (!v)
-        return NAN;
-    memcpy(v, s->v, s->n * sizeof *v);
-    sb_stats st;
-    sb_stats_of(v, s->n, &st);
-    double x = sb_quantile(v, s->n, q);
-    free(v);
-    return x;
+    sb_row_num(row, "rejected_total", r->has_gateway ? total : NAN);
 }
 
 static void device_columns(json_t *row, const sb_cell_task *t, const sb_role_report *r)
 {
     const sb_fleet_report *d = &r->device;
     int has = r->has_device;
-    set_num(row, "handshakes", has ? (double)d->handshakes : NAN);
-    set_num(row, "handshake_ms_p50", has ? quantile_of(&d->handshake_ns, 0.5) / 1e6 : NAN);
-    set_num(row, "handshake_ms_max", has ? quantile_of(&d->handshake_ns, 1) / 1e6 : NAN);
+    sb_stats hs_st, rk_st; /* NaN when out of memory: an empty cell, never a part's figure */
+    sb_samples_stats(&d->handshake_ns, &hs_st);
+    sb_samples_stats(&d->rekey_ns, &rk_st);
+    sb_row_num(row, "handshakes", has ? (double)d->handshakes : NAN);
+    sb_row_num(row, "handshake_ms_p50", has ? hs_st.p50 / 1e6 : NAN);
+    sb_row_num(row, "handshake_ms_max", has ? hs_st.max / 1e6 : NAN);
     const sb_group *g = sb_group_by_name(t->group);
     size_t hs = g ? 2 * sb_hs_len(g) : 0;
-    set_int(row, "handshake_bytes", (long long)hs);
-    set_num(row, "rekeys", has ? (double)d->rekeys : NAN);
-    set_num(row, "rekey_ms_p50", has ? quantile_of(&d->rekey_ns, 0.5) / 1e6 : NAN);
-    set_num(row, "rekey_ms_max", has ? quantile_of(&d->rekey_ns, 1) / 1e6 : NAN);
-    set_num(row, "rekey_bytes_total", has ? (double)d->rekeys * (double)hs : NAN);
-    set_num(row, "device_thread_cpu_s",
+    sb_row_int(row, "handshake_bytes", (long long)hs);
+    sb_row_num(row, "rekeys", has ? (double)d->rekeys : NAN);
+    sb_row_num(row, "rekey_ms_p50", has ? rk_st.p50 / 1e6 : NAN);
+    sb_row_num(row, "rekey_ms_max", has ? rk_st.max / 1e6 : NAN);
+    sb_row_num(row, "rekey_bytes_total", has ? (double)d->rekeys * (double)hs : NAN);
+    sb_row_num(row, "device_thread_cpu_s",
             has && r->process.known ? r->process.main_thread_cpu_s : NAN);
-    set_num(row, "rss_per_session_kb",
+    sb_row_num(row, "rss_per_session_kb",
             has && d->devices && d->rss_handshaken_kb > 0
                 ? (double)(d->rss_handshaken_kb - d->rss_start_kb) / d->devices
                 : NAN);
@@ -399,9 +373,9 @@ static void device_columns(json_t *row, const sb_cell_task *t, const sb_role_rep
     const sb_role_counting *k = &r->counters;
     if (has && k->wanted && k->available) {
         double sent = (double)d->sent, pt = (double)d->plaintext_bytes_sent;
-        set_num(row, "cycles_per_msg", sent > 0 ? (double)k->cycles / sent : NAN);
-        set_num(row, "instructions_per_msg", sent > 0 ? (double)k->instructions / sent : NAN);
-        set_num(row, "cycles_per_byte", pt > 0 ? (double)k->cycles / pt : NAN);
+        sb_row_num(row, "cycles_per_msg", sent > 0 ? (double)k->cycles / sent : NAN);
+        sb_row_num(row, "instructions_per_msg", sent > 0 ? (double)k->instructions / sent : NAN);
+        sb_row_num(row, "cycles_per_byte", pt > 0 ? (double)k->cycles / pt : NAN);
         json_object_set_new(row, "counters", json_string("papi"));
     } else {
         json_object_set_new(row, "counters",
@@ -411,26 +385,20 @@ static void device_columns(json_t *row, const sb_cell_task *t, const sb_role_rep
 
 /* ---- the child --------------------------------------------------------------------------- */
 
-typedef struct child {
-    const sb_cell_task *t;
-    int printed;
-} child;
-
 /* The report is final (before the role's teardown): keep it, make the columns, print them. */
 static void measured(void *ctx, const sb_role_report *r)
 {
-    child *c = ctx;
-    const sb_cell_task *t = c->t;
+    const sb_cell_task *t = ctx;
     if (r->error[0])
-        fprintf(stderr, "sealbench %s: %s\n", part_cmd[t->part], r->error);
+        fprintf(stderr, "sealbench %s: %s\n", sb_cell_part_name(t->part), r->error);
     json_t *rep = sb_role_report_json(r);
     if (json_dump_file(rep, t->report, JSON_COMPACT) != 0)
-        fprintf(stderr, "sealbench %s: cannot write its report %s\n", part_cmd[t->part],
+        fprintf(stderr, "sealbench %s: cannot write its report %s\n", sb_cell_part_name(t->part),
                 t->report);
     json_decref(rep);
 
     json_t *row = json_object();
-    char why[600] = "";
+    char why[600] = "", samples_why[600] = "";
     if (t->part != SB_PART_DEVICE)
         connections(row, "gateway", r->gateway.connection_losses, r->gateway.reconnects,
                     r->has_gateway, why, sizeof why);
@@ -440,7 +408,8 @@ static void measured(void *ctx, const sb_role_report *r)
     if (t->part == SB_PART_GATEWAY) {
         sb_samples open = {0};
         gateway_columns(row, r);
-        if (r->has_gateway && read_gateway_samples(t->samples, &open, why, sizeof why) == 0)
+        if (r->has_gateway &&
+            read_gateway_samples(t->samples, &open, samples_why, sizeof samples_why) == 0)
             put_stats(row, "open_ns", &open, 1, 0, 0);
         sb_samples_free(&open);
     } else {
@@ -449,29 +418,28 @@ static void measured(void *ctx, const sb_role_report *r)
         if (!split)
             gateway_columns(row, r);
         device_columns(row, t, r);
-        char samples_why[600] = "";
         if (r->has_device &&
             read_device_samples(t->samples, &s, samples_why, sizeof samples_why) == 0) {
             from_samples(row, &s, split);
             /* a row must not claim what did not run */
             realised(t, r, &s, samples_why, sizeof samples_why);
         }
-        if (samples_why[0] && !why[0])
-            snprintf(why, sizeof why, "%s", samples_why);
         if (r->dataset.used)
-            set_int(row, "patients", r->dataset.patients);
+            sb_row_int(row, "patients", r->dataset.patients);
         sb_samples_free(&s.seal);
         sb_samples_free(&s.open);
         sb_samples_free(&s.e2e);
         sb_samples_free(&s.rtt);
     }
-    /* A row without its statistics must not pass for a measured one. */
-    json_t *out = json_pack("{s:o, s:s}", "columns", row, "samples_error", why);
+    if (samples_why[0] && !why[0]) /* the first thing that went wrong */
+        snprintf(why, sizeof why, "%s", samples_why);
+    /* A row without its statistics, or of a cell that did not run as asked, must not pass for
+     * a measured one. */
+    json_t *out = json_pack("{s:o, s:s}", "columns", row, "error", why);
     json_dumpf(out, stdout, JSON_COMPACT);
     fputc('\n', stdout);
     fflush(stdout);
     json_decref(out);
-    c->printed = 1;
 }
 
 static void ready(void *ctx, const sb_role_broker *b)
@@ -501,7 +469,6 @@ int sb_cell_child(const char *task_path)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    child c = {.t = &t};
     sb_role_report r;
     int rc = 1;
     if (t.part == SB_PART_GATEWAY) {
@@ -520,7 +487,7 @@ int sb_cell_child(const char *task_path)
         s.policy.groups = 1u << gr->id;
         s.ready = ready;
         s.link.measured = measured;
-        s.link.measured_ctx = &c;
+        s.link.measured_ctx = &t;
         rc = sb_role_gateway(&s, &stop_flag, &r);
     } else {
         sb_pair_spec s;
@@ -530,7 +497,7 @@ int sb_cell_child(const char *task_path)
             return 2;
         }
         s.device.link.measured = measured;
-        s.device.link.measured_ctx = &c;
+        s.device.link.measured_ctx = &t;
         rc = t.part == SB_PART_PAIR ? sb_role_pair(&s, &stop_flag, &r)
                                     : sb_role_device(&s.device, &stop_flag, &r);
     }

@@ -31,6 +31,11 @@ static const field fields[] = {
 
 static const char *const part_names[] = {"pair", "gateway", "device"};
 
+const char *sb_cell_part_name(sb_cell_part p)
+{
+    return part_names[p];
+}
+
 sb_err sb_cell_task_write(const sb_cell_task *t, const char *path, char *err, size_t err_len)
 {
     json_t *o = json_object();

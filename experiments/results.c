@@ -70,8 +70,8 @@ const sb_column sb_cell_columns[] = {
     {"rekey_ms_p50", "rekey, HELLO sent to new keys installed, median"},
     {"rekey_ms_max", "rekey, slowest"},
     {"rekey_bytes_total", "rekeys x handshake_bytes"},
-    {"wall_s", "wall time of the cell's process (connect, handshakes, publishing, drain)"},
-    {"cpu_user_s", "user CPU of the cell's process (inproc: both roles; split: the device)"},
+    {"wall_s", "wall time of the cell's process, start to exit: connect, handshakes, publishing, drain, and writing its report, samples and columns"},
+    {"cpu_user_s", "user CPU of the cell's process over its whole life, as wall_s (inproc: both roles; split: the device)"},
     {"cpu_sys_s", "system CPU of the same process"},
     {"cpu_pct", "100 x (user + system) / wall: 100 is one core busy"},
     {"device_thread_cpu_s", "CPU of the devices' publishing thread (sealing and handing to Paho)"},
@@ -89,6 +89,16 @@ const sb_column sb_cell_columns[] = {
     {"gateway_connection_losses", "MQTT connections the gateway lost (as above)"},
     {"gateway_reconnects", "connections the gateway made again after a loss"},
     {NULL, NULL}};
+
+void sb_row_num(json_t *row, const char *column, double v)
+{
+    json_object_set_new(row, column, isfinite(v) ? json_real(v) : json_null());
+}
+
+void sb_row_int(json_t *row, const char *column, long long v)
+{
+    json_object_set_new(row, column, json_integer(v));
+}
 
 void sb_cell_schema_markdown(FILE *fp)
 {

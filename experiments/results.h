@@ -24,6 +24,11 @@ typedef struct sb_column {
 /* The columns of cells.csv, in order; NULL-terminated. */
 extern const sb_column sb_cell_columns[];
 
+/* Set a column of a row: a number that is not finite is left empty (null), never written as
+ * nan or inf. */
+void sb_row_num(json_t *row, const char *column, double v);
+void sb_row_int(json_t *row, const char *column, long long v);
+
 /* Print the schema as a Markdown table (results/README.md embeds it). */
 void sb_cell_schema_markdown(FILE *fp);
 

@@ -1,5 +1,4 @@
 /* Counters, process usage and per-message samples for the roles (roles/internal.h). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>

@@ -57,13 +57,13 @@ void sb_pair_spec_init(sb_pair_spec *s)
 sb_hs_policy sb_backend_policy(const sb_backend *be)
 {
     sb_hs_policy p = {0};
-    for (unsigned id = 1; id < 16; id++) {
+    for (unsigned id = 1; id < SB_SUITE_COUNT; id++) {
         const sb_suite *s = sb_suite_by_id(id);
         sb_cipher c;
         if (s && sb_cipher_get(be, s, &c, NULL) == SB_OK)
             p.suites |= 1u << id;
     }
-    for (unsigned id = 1; id < 8; id++) {
+    for (unsigned id = 1; id < SB_GROUP_COUNT; id++) {
         const sb_group *g = sb_group_by_id(id);
         if (g && sb_kex_get(be, g, NULL))
             p.groups |= 1u << id;

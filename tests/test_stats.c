@@ -60,6 +60,19 @@ static void check_summary(void)
           "quartiles and tails %g %g %g %g %g", st.p25, st.p50, st.p75, st.p95, st.p99);
     sb_stats_of(v, 0, &st);
     CHECK(st.n == 0 && isnan(st.mean) && isnan(st.p50) && isnan(st.sd), "empty: NaN");
+
+    /* A sample kept as it is (a report's): the same figures, its order untouched. Sorted
+     * {1,2,3,4,10}: p90 at h = 4.6 is 4 + 0.6 x 6 = 7.6; p999 at h = 4.996 is 9.976. */
+    sb_samples keep = {0};
+    static const double in[] = {4, 1, 3, 2, 10};
+    for (int i = 0; i < 5; i++)
+        sb_samples_add(&keep, in[i]);
+    CHECK(sb_samples_stats(&keep, &st) == SB_OK && near(st.p50, 3) && near(st.p90, 7.6) &&
+              near(st.p999, 9.976) && st.max == 10,
+          "stats of a kept sample: p50 %g p90 %g p999 %g", st.p50, st.p90, st.p999);
+    CHECK(memcmp(keep.v, in, sizeof in) == 0, "the kept sample is not reordered");
+    sb_samples_free(&keep);
+    CHECK(sb_samples_stats(&keep, &st) == SB_OK && st.n == 0 && isnan(st.p90), "empty: NaN");
 }
 
 static void check_samples(void)
